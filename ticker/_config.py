@@ -1,0 +1,331 @@
+"""Settings: one YAML file, validated strictly into frozen models.
+
+Usage::
+
+    settings = load_settings("ticker.yaml")     # or load_settings(None) for the default
+    settings.rates.currencies                   # ['USD', 'EUR', 'RUB', 'CNY']
+
+Any problem raises :class:`~ticker.ConfigError` naming the file and the key path,
+e.g. ``ticker.yaml: rates.currencies[1]: 'US' is not an ISO 4217 code``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sys
+import zoneinfo
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from ticker._exceptions import ConfigError
+from ticker._iso4217 import ISO_4217_CODES
+
+__all__ = [
+    "CacheSettings",
+    "City",
+    "DataKind",
+    "RatesSettings",
+    "ServerSettings",
+    "Settings",
+    "SourceSettings",
+    "WeatherSettings",
+    "default_cache_dir",
+    "format_duration",
+    "load_settings",
+    "parse_duration",
+]
+
+DataKind = Literal["rates", "weather"]
+
+#: The languages of the strip: Kazakh in its three scripts, and the site's other languages.
+Language = Literal["en", "ru", "kk", "kk-Latn", "kk-Arab", "zh", "uz"]
+
+_DURATION_PART = re.compile(r"(\d+)([smhd])")
+_DURATION = re.compile(r"^(?:\d+[smhd])+$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: object) -> dt.timedelta:
+    """Parse ``30s``, ``15m``, ``1h``, ``1d`` or combinations such as ``1h30m``."""
+    if isinstance(value, dt.timedelta):
+        return value
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise PydanticCustomError("duration", "expected a duration such as 30s, 15m or 1h")
+    text = str(value).strip().replace(" ", "")
+    if isinstance(value, int):
+        text = f"{value}s"
+    if not _DURATION.match(text):
+        raise PydanticCustomError(
+            "duration", "'{value}' is not a duration such as 30s, 15m or 1h", {"value": value}
+        )
+    seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(text))
+    if seconds <= 0:
+        raise PydanticCustomError("duration", "a duration must be longer than zero")
+    return dt.timedelta(seconds=seconds)
+
+
+def format_duration(value: dt.timedelta) -> str:
+    """Format a duration the way the settings file writes it (``1h30m``)."""
+    seconds = int(value.total_seconds())
+    parts = []
+    for unit in ("d", "h", "m", "s"):
+        count, seconds = divmod(seconds, _UNIT_SECONDS[unit])
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"
+
+
+Duration = Annotated[
+    dt.timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)
+]
+
+
+def _check_currency(code: str) -> str:
+    if code not in ISO_4217_CODES:
+        raise PydanticCustomError("currency", "'{code}' is not an ISO 4217 code", {"code": code})
+    return code
+
+
+def _check_zone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError(
+            "timezone", "'{name}' is not an IANA time zone such as Asia/Almaty", {"name": name}
+        ) from None
+    return name
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    seen = set()
+    for value in values:
+        if value in seen:
+            raise PydanticCustomError("unique", "'{value}' is listed twice", {"value": value})
+        seen.add(value)
+    return values
+
+
+CurrencyCode = Annotated[str, AfterValidator(_check_currency)]
+ZoneName = Annotated[str, AfterValidator(_check_zone)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CacheSettings(_Strict):
+    """Where the shared cache lives."""
+
+    backend: Literal["disk"] = "disk"
+    path: Path | None = Field(
+        default=None, description="Cache directory; default: the user's cache directory."
+    )
+
+    @property
+    def directory(self) -> Path:
+        """The cache directory to open."""
+        return self.path if self.path is not None else default_cache_dir()
+
+
+class ServerSettings(_Strict):
+    """Where the HTTP service listens."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
+class SourceSettings(BaseModel):
+    """One entry of a ``sources:`` list.
+
+    The common keys are declared here; an adapter may accept more keys of its own
+    (the ``static`` adapter's values, for example) and validates them itself.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    adapter: str = Field(description="The adapter's registered name, e.g. nbk or open-meteo.")
+    name: str | None = Field(
+        default=None, description="Name recorded as the data's source; default: the adapter."
+    )
+    url: AnyHttpUrl | None = Field(
+        default=None,
+        description="Base URL of the upstream (a mirror or proxy); default: the real host.",
+    )
+    timeout: Duration = dt.timedelta(seconds=10)
+
+    @property
+    def label(self) -> str:
+        """The name recorded as the source of what this entry fetches."""
+        return self.name or self.adapter
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The adapter-specific keys of this entry."""
+        return dict(self.model_extra or {})
+
+
+def _unique_labels(sources: list[SourceSettings]) -> list[SourceSettings]:
+    labels = [source.label for source in sources]
+    for label in labels:
+        if labels.count(label) > 1:
+            raise PydanticCustomError(
+                "unique",
+                "two sources are named '{label}'; give one a distinct name: key",
+                {"label": label},
+            )
+    return sources
+
+
+Sources = Annotated[list[SourceSettings], Field(min_length=1), AfterValidator(_unique_labels)]
+
+
+class RatesSettings(_Strict):
+    """Which currencies the strip shows, from where, and how often they refresh."""
+
+    currencies: Annotated[list[CurrencyCode], Field(min_length=1), AfterValidator(_unique)]
+    refresh: Duration = dt.timedelta(hours=1)
+    sources: Sources
+
+
+class City(_Strict):
+    """A city whose weather the strip shows."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+    name: Annotated[dict[Language, Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    latitude: Annotated[float, Field(ge=-90, le=90)]
+    longitude: Annotated[float, Field(ge=-180, le=180)]
+    timezone: ZoneName
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The city's time zone."""
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def display_name(self, lang: str) -> str:
+        """The city's name in ``lang``, else in English, else its first name."""
+        names = {str(language): name for language, name in self.name.items()}
+        return names.get(lang) or names.get("en") or next(iter(names.values()))
+
+
+class WeatherSettings(_Strict):
+    """Which cities the strip shows, from where, and how often they refresh."""
+
+    refresh: Duration = dt.timedelta(minutes=15)
+    cities: Annotated[list[City], Field(min_length=1)]
+    sources: Sources
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Self:
+        _unique([city.id for city in self.cities])
+        return self
+
+
+class Settings(_Strict):
+    """The whole configuration of a ticker deployment."""
+
+    cache: CacheSettings = CacheSettings()
+    server: ServerSettings = ServerSettings()
+    languages: Annotated[list[Language], Field(min_length=1), AfterValidator(_unique)] = ["en"]
+    rates: RatesSettings
+    weather: WeatherSettings
+
+    @property
+    def default_language(self) -> str:
+        """The language served when a request names none: the first configured."""
+        return self.languages[0]
+
+
+def default_cache_dir() -> Path:
+    """The user's cache directory for ticker (XDG on Linux, the platform's elsewhere)."""
+    if sys.platform == "win32":
+        root = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        root = Path.home() / "Library" / "Caches"
+    else:
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return root / "ticker"
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Read and validate a settings file; ``None`` loads the built-in default."""
+    if path is None:
+        source = "<default config>"
+        text = resources.files("ticker").joinpath("default.yaml").read_text(encoding="utf-8")
+    else:
+        source = os.fspath(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(source, [("", f"cannot read the file: {exc}")]) from exc
+    return parse_settings(text, source=source)
+
+
+def parse_settings(text: str, *, source: str = "<string>") -> Settings:
+    """Validate settings given as YAML text; ``source`` names it in errors."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, [("", _yaml_problem(exc))]) from exc
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise ConfigError(source, [("", "the file must be a mapping of keys such as rates:")])
+    try:
+        return Settings.model_validate(document)
+    except ValidationError as exc:
+        raise ConfigError(source, validation_problems(exc)) from exc
+
+
+def validation_problems(
+    exc: ValidationError, prefix: Sequence[str | int] = ()
+) -> list[tuple[str, str]]:
+    """Turn pydantic's errors into ``(key path, message)`` pairs."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = [*prefix, *error["loc"]]
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        elif message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        problems.append((key_path(loc), message))
+    return problems
+
+
+def key_path(loc: Sequence[str | int]) -> str:
+    """``('rates', 'currencies', 1)`` -> ``rates.currencies[1]``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if mark is not None:
+        return f"invalid YAML at line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return f"invalid YAML: {problem}"

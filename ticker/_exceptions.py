@@ -1,0 +1,91 @@
+"""Errors raised by ticker.
+
+Every error ticker raises on purpose is a :class:`TickerError`.  Where an error is
+also a kind of builtin error, it inherits that builtin too, so callers can catch
+either::
+
+    TickerError
+    ├── ConfigError (ValueError)            a settings file or value is invalid
+    ├── UpstreamError                       a source could not deliver data
+    │   ├── UpstreamUnavailable (ConnectionError)
+    │   │                                   network failure, timeout, HTTP error status
+    │   └── UpstreamFormatError (ValueError)
+    │                                       the body is not what the upstream documents
+    └── ServiceError                        the ticker service answered a client with an error
+        ├── BadRequestError (ValueError)    HTTP 400: a parameter is not allowed
+        └── ServiceUnavailable (ConnectionError)
+                                            the service cannot be reached or failed
+
+Low-level errors (``aiohttp.ClientError``, timeouts, XML and JSON errors, pydantic
+validation errors) are translated into these once, at the adapter or client
+boundary, with the original kept as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BadRequestError",
+    "ConfigError",
+    "ServiceError",
+    "ServiceUnavailable",
+    "TickerError",
+    "UpstreamError",
+    "UpstreamFormatError",
+    "UpstreamUnavailable",
+]
+
+
+class TickerError(Exception):
+    """Base class of every error ticker raises on purpose."""
+
+
+class ConfigError(TickerError, ValueError):
+    """A settings file or value is invalid.
+
+    ``source`` names the file (or ``"<default>"``), ``problems`` holds one
+    ``(key path, message)`` pair per problem, e.g. ``("rates.currencies[1]",
+    "'US' is not an ISO 4217 code")``.
+    """
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = [f"{path}: {message}" if path else message for path, message in problems]
+        super().__init__(f"{source}: " + "; ".join(lines))
+
+
+class UpstreamError(TickerError):
+    """A source could not deliver data; ``source`` names the adapter."""
+
+    def __init__(self, source: str, message: str) -> None:
+        self.source = source
+        super().__init__(f"{source}: {message}")
+
+
+class UpstreamUnavailable(UpstreamError, ConnectionError):
+    """The upstream could not be reached, timed out or answered with an error status."""
+
+
+class UpstreamFormatError(UpstreamError, ValueError):
+    """The upstream's body does not have the documented format."""
+
+
+class ServiceError(TickerError):
+    """The ticker service answered a client request with an error."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class BadRequestError(ServiceError, ValueError):
+    """The service refused a parameter (HTTP 400); ``allowed`` lists what it accepts."""
+
+    def __init__(self, message: str, *, parameter: str | None, allowed: list[str]) -> None:
+        self.parameter = parameter
+        self.allowed = allowed
+        super().__init__(message, status=400)
+
+
+class ServiceUnavailable(ServiceError, ConnectionError):
+    """The service could not be reached, timed out or failed (HTTP 5xx)."""
