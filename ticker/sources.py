@@ -1,0 +1,187 @@
+"""The adapter contract: how the core talks to an upstream, and how it finds one.
+
+An adapter is a class registered under a name in the entry-point group of its data
+kind, ``ticker.rates`` or ``ticker.weather``::
+
+    [project.entry-points."ticker.rates"]
+    nbk = "adapters.nbk:NbkRates"
+
+The core never imports a concrete adapter: it looks the class up by the ``adapter:``
+name of a config entry and builds it with that entry, ``cls(settings)``.  A
+constructor validates the adapter's own keys and raises
+:class:`pydantic.ValidationError` (or :class:`~ticker.ConfigError`) when they are
+wrong; it does no I/O.
+
+``fetch`` does the I/O and then calls ``parse``; ``parse`` is a pure function of
+the body (no session, clock or cache), so every upstream quirk can be tested on
+bytes alone.  ``fetch`` raises :class:`~ticker.UpstreamUnavailable` when the
+upstream cannot be reached or answers with an error status and
+:class:`~ticker.UpstreamFormatError` when the body is not in the documented
+format; ``parse`` raises only :class:`~ticker.UpstreamFormatError`.  Nothing else
+escapes: the refresher relies on that to keep the last good data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, Protocol, runtime_checkable
+
+import aiohttp
+from pydantic import ValidationError
+from yarl import URL
+
+from ticker._config import City, DataKind, Settings, SourceSettings, validation_problems
+from ticker._exceptions import ConfigError, UpstreamUnavailable
+from ticker._models import Rate, Weather
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "RatesSource",
+    "SourceSet",
+    "WeatherSource",
+    "adapter_names",
+    "build_sources",
+    "get_bytes",
+    "join_url",
+    "load_adapter",
+]
+
+#: Bodies larger than this are refused: no upstream of ours sends more than ~100 KB.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+_GROUPS: Mapping[DataKind, str] = {"rates": "ticker.rates", "weather": "ticker.weather"}
+
+
+@runtime_checkable
+class RatesSource(Protocol):
+    """An upstream of official exchange rates against KZT."""
+
+    #: The name recorded as the source of every rate this adapter returns.
+    name: str
+
+    async def fetch(self, session: aiohttp.ClientSession, currencies: Sequence[str]) -> list[Rate]:
+        """Fetch current rates; may return more or fewer currencies than asked for."""
+        ...
+
+    def parse(self, body: bytes, *, fetched_at: dt.datetime) -> list[Rate]:
+        """Turn an upstream body into rates, one per current currency."""
+        ...
+
+
+@runtime_checkable
+class WeatherSource(Protocol):
+    """An upstream of current weather and today's range for a city."""
+
+    #: The name recorded as the source of every reading this adapter returns.
+    name: str
+
+    async def fetch(self, session: aiohttp.ClientSession, city: City) -> Weather:
+        """Fetch the weather of one city."""
+        ...
+
+    def parse(self, body: bytes, *, city: City, fetched_at: dt.datetime) -> Weather:
+        """Turn an upstream body into the weather of ``city``."""
+        ...
+
+
+@dataclass(frozen=True)
+class SourceSet:
+    """The adapters of a configuration, each kind in priority order."""
+
+    rates: list[RatesSource]
+    weather: list[WeatherSource]
+
+
+def adapter_names(kind: DataKind) -> list[str]:
+    """The registered adapter names of a data kind, sorted."""
+    return sorted({ep.name for ep in entry_points(group=_GROUPS[kind])})
+
+
+def load_adapter(kind: DataKind, name: str) -> type[Any]:
+    """The adapter class registered as ``name`` for ``kind``; ``KeyError`` if none."""
+    for ep in entry_points(group=_GROUPS[kind], name=name):
+        cls: type[Any] = ep.load()
+        return cls
+    raise KeyError(name)
+
+
+def build_sources(settings: Settings, *, config_source: str = "<settings>") -> SourceSet:
+    """Build every configured adapter, or raise one ConfigError listing every problem."""
+    problems: list[tuple[str, str]] = []
+    rates = _build_kind("rates", settings.rates.sources, problems)
+    weather = _build_kind("weather", settings.weather.sources, problems)
+    if problems:
+        raise ConfigError(config_source, problems)
+    return SourceSet(rates=rates, weather=weather)
+
+
+def _build_kind(
+    kind: DataKind, entries: Sequence[SourceSettings], problems: list[tuple[str, str]]
+) -> list[Any]:
+    built = []
+    for index, entry in enumerate(entries):
+        prefix: tuple[str | int, ...] = (kind, "sources", index)
+        try:
+            cls = load_adapter(kind, entry.adapter)
+        except KeyError:
+            known = ", ".join(adapter_names(kind)) or "none installed"
+            problems.append(
+                (
+                    f"{kind}.sources[{index}].adapter",
+                    f"{entry.adapter!r} is not a {kind} adapter; available: {known}",
+                )
+            )
+            continue
+        try:
+            built.append(cls(entry))
+        except ValidationError as exc:
+            problems.extend(validation_problems(exc, prefix))
+        except ConfigError as exc:
+            problems.extend(
+                (f"{kind}.sources[{index}]" + (f".{path}" if path else ""), message)
+                for path, message in exc.problems
+            )
+    return built
+
+
+def join_url(base: str | None, default: str, path: str) -> URL:
+    """The URL of ``path`` under a configured base URL (or the default base)."""
+    root = URL(base or default)
+    if not root.path.endswith("/"):
+        root = root.with_path(root.path + "/")
+    return root.join(URL(path))
+
+
+async def get_bytes(
+    session: aiohttp.ClientSession,
+    url: URL,
+    *,
+    source: str,
+    params: Mapping[str, str] | None = None,
+    timeout: dt.timedelta,
+    headers: Mapping[str, str] | None = None,
+    max_bytes: int = MAX_BODY_BYTES,
+) -> bytes:
+    """GET ``url`` and return its body, translating every failure to UpstreamUnavailable."""
+    client_timeout = aiohttp.ClientTimeout(total=timeout.total_seconds())
+    try:
+        async with session.get(
+            url, params=params, timeout=client_timeout, headers=headers
+        ) as response:
+            if response.status != 200:
+                raise UpstreamUnavailable(source, f"HTTP {response.status} from {url}")
+            if response.content_length is not None and response.content_length > max_bytes:
+                raise UpstreamUnavailable(source, f"body of {response.content_length} bytes")
+            body = await response.content.read(max_bytes + 1)
+            if len(body) > max_bytes:
+                raise UpstreamUnavailable(source, f"body larger than {max_bytes} bytes")
+            return body
+    except TimeoutError as exc:
+        raise UpstreamUnavailable(
+            source, f"no answer from {url} within {timeout.total_seconds():g}s"
+        ) from exc
+    except aiohttp.ClientError as exc:
+        raise UpstreamUnavailable(source, f"{type(exc).__name__}: {exc}") from exc
