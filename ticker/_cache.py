@@ -1,0 +1,142 @@
+"""The shared cache: the last good value of every item, and each source's status.
+
+The refresher writes, the service reads; with the default disk backend several
+processes on one machine share one SQLite-backed directory.  Values are stored as
+the models' JSON, so a cache outlives a restart and an upgrade of the code.  A
+write of several items is one transaction: a crash leaves the old values or the
+new ones, never a mix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+import diskcache
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ticker._config import CacheSettings, DataKind
+from ticker._models import Rate, UtcDatetime, Weather
+
+__all__ = ["CacheBackend", "DiskCache", "SourceStatus", "Store", "open_store"]
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+class CacheBackend(Protocol):
+    """Bytes by key, shared by every process of a deployment."""
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
+        """The values of those keys that are present."""
+        ...
+
+    def set_many(self, items: Mapping[str, bytes]) -> None:
+        """Write all items at once: either all are written or none."""
+        ...
+
+    def close(self) -> None:
+        """Release the backend's resources."""
+        ...
+
+
+class DiskCache:
+    """A :class:`CacheBackend` in a local directory (diskcache, SQLite underneath)."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        self._cache = diskcache.Cache(str(directory))
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
+        found = {}
+        for key in keys:
+            value = self._cache.get(key)
+            if isinstance(value, bytes):
+                found[key] = value
+        return found
+
+    def set_many(self, items: Mapping[str, bytes]) -> None:
+        with self._cache.transact():
+            for key, value in items.items():
+                self._cache.set(key, value)
+
+    def close(self) -> None:
+        self._cache.close()
+
+
+class SourceStatus(BaseModel):
+    """How a source fared at its last refresh."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: DataKind
+    source: str
+    last_attempt: UtcDatetime
+    last_success: UtcDatetime | None = None
+    last_error: str | None = None
+
+
+class Store:
+    """Typed access to the cache: rates by code, weather by city id, source status."""
+
+    def __init__(self, backend: CacheBackend) -> None:
+        self.backend = backend
+
+    def rates(self, codes: Sequence[str]) -> dict[str, Rate]:
+        """The cached rate of each code that has one."""
+        return self._load(Rate, "rate", codes)
+
+    def weather(self, city_ids: Sequence[str]) -> dict[str, Weather]:
+        """The cached weather of each city that has one."""
+        return self._load(Weather, "weather", city_ids)
+
+    def put_rates(self, rates: Iterable[Rate]) -> None:
+        """Store rates, replacing those of the same codes."""
+        self.backend.set_many({f"rate:{r.code}": r.model_dump_json().encode() for r in rates})
+
+    def put_weather(self, readings: Iterable[Weather]) -> None:
+        """Store weather readings, replacing those of the same cities."""
+        self.backend.set_many({f"weather:{w.city}": w.model_dump_json().encode() for w in readings})
+
+    def status(self, kind: DataKind, sources: Sequence[str]) -> dict[str, SourceStatus]:
+        """The last recorded status of each named source of a kind."""
+        return self._load(SourceStatus, f"status:{kind}", sources)
+
+    def record(
+        self, kind: DataKind, source: str, *, at: dt.datetime, error: str | None = None
+    ) -> None:
+        """Record a source's refresh: a success when ``error`` is None."""
+        previous = self.status(kind, [source]).get(source)
+        status = SourceStatus(
+            kind=kind,
+            source=source,
+            last_attempt=at,
+            last_success=at if error is None else previous and previous.last_success,
+            last_error=error,
+        )
+        self.backend.set_many({f"status:{kind}:{source}": status.model_dump_json().encode()})
+
+    def close(self) -> None:
+        """Close the backend."""
+        self.backend.close()
+
+    def _load(self, model: type[_M], prefix: str, names: Sequence[str]) -> dict[str, _M]:
+        raw = self.backend.get_many([f"{prefix}:{name}" for name in names])
+        loaded = {}
+        for name in names:
+            value = raw.get(f"{prefix}:{name}")
+            if value is None:
+                continue
+            try:
+                loaded[name] = model.model_validate_json(value)
+            except ValidationError:
+                # Written by an incompatible version: treat as absent, the next refresh rewrites it.
+                continue
+        return loaded
+
+
+def open_store(settings: CacheSettings) -> Store:
+    """Open the configured cache."""
+    return Store(DiskCache(settings.directory))
