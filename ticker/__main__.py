@@ -1,0 +1,7 @@
+"""``python -m ticker``: the same as the ``ticker`` command."""
+
+import sys
+
+from ticker._cli import main
+
+sys.exit(main())

@@ -1,0 +1,144 @@
+"""The ``ticker`` command.
+
+Usage::
+
+    ticker serve [--config FILE] [--host HOST] [--port PORT]
+    ticker refresh [--config FILE] [--lang LANG]
+    ticker check-config FILE
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import logging
+import sys
+from collections.abc import Sequence
+
+import aiohttp
+from aiohttp import web
+
+from ticker._cache import open_store
+from ticker._config import Settings, load_settings
+from ticker._exceptions import ConfigError
+from ticker._refresh import Refresher
+from ticker._service import create_app
+from ticker._strip import build_strip
+from ticker._version import USER_AGENT, __version__
+from ticker.sources import SourceSet, build_sources
+
+__all__ = ["main"]
+
+log = logging.getLogger("ticker")
+
+#: Exit status for a configuration that cannot be used.
+EXIT_CONFIG = 2
+
+
+def _load(path: str | None) -> tuple[Settings, SourceSet]:
+    settings = load_settings(path)
+    return settings, build_sources(settings, config_source=path or "<default config>")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings, sources = _load(args.config)
+    host = args.host or settings.server.host
+    port = args.port or settings.server.port
+    log.info("ticker %s: cache in %s", __version__, settings.cache.directory)
+    web.run_app(
+        create_app(settings, sources=sources),
+        host=host,
+        port=port,
+        print=lambda _: log.info("serving on http://%s:%d", host, port),
+        access_log=None,
+    )
+    return 0
+
+
+async def _refresh_once(settings: Settings, sources: SourceSet, lang: str) -> int:
+    store = open_store(settings.cache)
+    try:
+        async with aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}) as session:
+            reports = await Refresher(settings, sources, store, session).refresh_all()
+        strip = build_strip(
+            settings,
+            store.rates(settings.rates.currencies),
+            store.weather([city.id for city in settings.weather.cities]),
+            lang=lang,
+            now=dt.datetime.now(dt.UTC),
+        )
+    finally:
+        store.close()
+    print(strip.text)
+    failed = False
+    for report in reports:
+        for outcome in report.outcomes:
+            if not outcome.ok:
+                failed = True
+                print(f"error: {outcome.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    settings, sources = _load(args.config)
+    lang = args.lang or settings.default_language
+    if lang not in settings.languages:
+        raise ConfigError("--lang", [("", f"{lang!r} is not one of {settings.languages}")])
+    return asyncio.run(_refresh_once(settings, sources, lang))
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    settings, sources = _load(args.config)
+    kinds = (("rates", sources.rates), ("weather", sources.weather))
+    print(f"{args.config}: ok")
+    for kind, built in kinds:
+        print(f"  {kind}: " + ", ".join(source.name for source in built))
+    print(f"  currencies: {', '.join(settings.rates.currencies)}")
+    print(f"  cities: {', '.join(city.id for city in settings.weather.cities)}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ticker", description="KZT exchange rates and city weather as a header strip."
+    )
+    parser.add_argument("--version", action="version", version=f"ticker {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP service and the refresh jobs")
+    serve.add_argument("--config", help="settings file (default: the built-in config)")
+    serve.add_argument("--host", help="listen address (default: server.host)")
+    serve.add_argument("--port", type=int, help="listen port (default: server.port)")
+    serve.set_defaults(run=_serve)
+
+    refresh = commands.add_parser("refresh", help="refresh once and print the strip")
+    refresh.add_argument("--config", help="settings file (default: the built-in config)")
+    refresh.add_argument("--lang", help="language of the printed strip")
+    refresh.set_defaults(run=_refresh)
+
+    check = commands.add_parser("check-config", help="validate a settings file")
+    check.add_argument("config", metavar="FILE")
+    check.set_defaults(run=_check_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``ticker`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not args.verbose:
+        # The scheduler logs every run; ticker.refresh already logs each outcome.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    try:
+        status: int = args.run(args)
+    except ConfigError as exc:
+        print(f"ticker: invalid configuration: {exc.source}", file=sys.stderr)
+        for path, message in exc.problems:
+            print(f"  {path}: {message}" if path else f"  {message}", file=sys.stderr)
+        return EXIT_CONFIG
+    return status
