@@ -107,7 +107,7 @@ def _check_currency(code: str) -> str:
 def _check_zone(name: str) -> str:
     try:
         zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         raise PydanticCustomError(
             "timezone", "'{name}' is not an IANA time zone such as Asia/Almaty", {"name": name}
         ) from None

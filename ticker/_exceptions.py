@@ -23,6 +23,8 @@ boundary, with the original kept as ``__cause__``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = [
     "BadRequestError",
     "ConfigError",
@@ -50,8 +52,12 @@ class ConfigError(TickerError, ValueError):
     def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
         self.source = source
         self.problems = problems
-        lines = [f"{path}: {message}" if path else message for path, message in problems]
-        super().__init__(f"{source}: " + "; ".join(lines))
+        super().__init__(f"{source}: {describe_problems(problems)}")
+
+
+def describe_problems(problems: Sequence[tuple[str, str]]) -> str:
+    """``(key path, message)`` pairs as one line: ``a.b: message; c[0]: message``."""
+    return "; ".join(f"{path}: {message}" if path else message for path, message in problems)
 
 
 class UpstreamError(TickerError):

@@ -84,17 +84,22 @@ class Rate(BaseModel):
         change: Decimal | None = None,
         direction: Direction = Direction.FLAT,
     ) -> Self:
-        """Build a rate from a published value for ``quant`` units."""
-        return cls(
-            code=code,
-            rate=exact_per_unit(published, quant),
-            published=published,
-            quant=quant,
-            change=change,
-            direction=direction,
-            date=date,
-            source=source,
-            fetched_at=fetched_at,
+        """Build a rate from a published value for ``quant`` units.
+
+        Raises :class:`pydantic.ValidationError` for a non-positive value or quant.
+        """
+        return cls.model_validate(
+            {
+                "code": code,
+                "rate": exact_per_unit(published, quant) if quant > 0 else published,
+                "published": published,
+                "quant": quant,
+                "change": change,
+                "direction": direction,
+                "date": date,
+                "source": source,
+                "fetched_at": fetched_at,
+            }
         )
 
     @model_validator(mode="after")

@@ -30,20 +30,30 @@ from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
 import aiohttp
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from yarl import URL
 
-from ticker._config import City, DataKind, Settings, SourceSettings, validation_problems
-from ticker._exceptions import ConfigError, UpstreamUnavailable
+from ticker._config import (
+    City,
+    CurrencyCode,
+    DataKind,
+    Settings,
+    SourceSettings,
+    validation_problems,
+)
+from ticker._exceptions import ConfigError, UpstreamUnavailable, describe_problems
 from ticker._models import Rate, Weather
 
 __all__ = [
     "MAX_BODY_BYTES",
+    "CurrencyCode",
+    "NoOptions",
     "RatesSource",
     "SourceSet",
     "WeatherSource",
     "adapter_names",
     "build_sources",
+    "describe",
     "get_bytes",
     "join_url",
     "load_adapter",
@@ -51,6 +61,9 @@ __all__ = [
 
 #: Bodies larger than this are refused: no upstream of ours sends more than ~100 KB.
 MAX_BODY_BYTES = 4 * 1024 * 1024
+
+#: How much of an error answer's body is quoted in the error.
+ERROR_SNIPPET_BYTES = 200
 
 _GROUPS: Mapping[DataKind, str] = {"rates": "ticker.rates", "weather": "ticker.weather"}
 
@@ -85,6 +98,20 @@ class WeatherSource(Protocol):
     def parse(self, body: bytes, *, city: City, fetched_at: dt.datetime) -> Weather:
         """Turn an upstream body into the weather of ``city``."""
         ...
+
+
+class NoOptions(BaseModel):
+    """The options of an adapter that takes no keys beyond the common ones.
+
+    Validating ``settings.options`` against it refuses any other key.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def describe(exc: ValidationError) -> str:
+    """A validation error as one line of ``key path: message`` pairs."""
+    return describe_problems(validation_problems(exc))
 
 
 @dataclass(frozen=True)
@@ -172,9 +199,11 @@ async def get_bytes(
             url, params=params, timeout=client_timeout, headers=headers
         ) as response:
             if response.status != 200:
-                raise UpstreamUnavailable(source, f"HTTP {response.status} from {url}")
+                raise UpstreamUnavailable(source, await _status_problem(response, url))
             if response.content_length is not None and response.content_length > max_bytes:
-                raise UpstreamUnavailable(source, f"body of {response.content_length} bytes")
+                raise UpstreamUnavailable(
+                    source, f"body of {response.content_length} bytes is larger than {max_bytes}"
+                )
             body = await response.content.read(max_bytes + 1)
             if len(body) > max_bytes:
                 raise UpstreamUnavailable(source, f"body larger than {max_bytes} bytes")
@@ -185,3 +214,10 @@ async def get_bytes(
         ) from exc
     except aiohttp.ClientError as exc:
         raise UpstreamUnavailable(source, f"{type(exc).__name__}: {exc}") from exc
+
+
+async def _status_problem(response: aiohttp.ClientResponse, url: URL) -> str:
+    """``HTTP 400 from URL: <start of the body>``, since upstreams explain errors there."""
+    snippet = (await response.content.read(ERROR_SNIPPET_BYTES)).decode("utf-8", "replace")
+    snippet = " ".join(snippet.split())
+    return f"HTTP {response.status} from {url}" + (f": {snippet}" if snippet else "")
