@@ -1,0 +1,157 @@
+"""National Bank of Kazakhstan (nationalbank.kz): the official KZT exchange rates.
+
+Feeds (undocumented by the bank; their formats are written up in the project's
+``upstream-formats.md``, section 1):
+
+* ``https://nationalbank.kz/rss/rates_all.xml`` -- RSS 2.0, every currency's current
+  rate, one ``<item>`` per currency with its own ``pubDate``.
+* ``https://nationalbank.kz/rss/get_rates.cfm?fdate=DD.MM.YYYY`` -- a ``<rates>``
+  document with one ``<date>`` for the rates of that day.
+* The same figures as a page:
+  https://nationalbank.kz/en/exchangerates/ezhednevnye-oficialnye-rynochnye-kursy-valyut
+
+Terms: the bank states none for the feeds, nor rate limits (none found); poll gently.
+The official USD rate is fixed at 15:30 Astana time for the next business day
+(NBK FAQ), so the next date's rates appear in the late afternoon, Asia/Almaty.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from xml.etree.ElementTree import Element, ParseError
+
+import aiohttp
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+from pydantic import ValidationError
+
+from ticker import Direction, Rate, SourceSettings, UpstreamFormatError
+from ticker.sources import NoOptions, describe, get_bytes, join_url
+
+__all__ = ["DATED_PATH", "DEFAULT_URL", "LATEST_PATH", "NbkRates"]
+
+DEFAULT_URL = "https://nationalbank.kz/rss/"
+LATEST_PATH = "rates_all.xml"
+DATED_PATH = "get_rates.cfm"
+
+_DIRECTIONS = {"UP": Direction.UP, "DOWN": Direction.DOWN}
+# The short rates.xml feed titled the rouble "RUR" (seen in 2017).
+_RENAMED = {"RUR": "RUB"}
+_CODE = re.compile(r"[A-Z]{3}")
+# pubDate is DD.MM.YY in the 2016 feed and DD.MM.YYYY in later ones.
+_DATE = re.compile(r"(\d{2})\.(\d{2})\.(\d{4}|\d{2})")
+
+
+class NbkRates:
+    """Official KZT rates from the National Bank of Kazakhstan's feeds."""
+
+    def __init__(self, settings: SourceSettings) -> None:
+        NoOptions.model_validate(settings.options)
+        self.name = settings.label
+        self._base_url = str(settings.url) if settings.url else None
+        self._timeout = settings.timeout
+
+    async def fetch(
+        self,
+        session: aiohttp.ClientSession,
+        currencies: Sequence[str],
+        *,
+        on: dt.date | None = None,
+    ) -> list[Rate]:
+        """Fetch every current rate, or the rates of the date ``on``; NBK always sends all."""
+        path, params = LATEST_PATH, None
+        if on is not None:
+            path, params = DATED_PATH, {"fdate": f"{on:%d.%m.%Y}"}
+        url = join_url(self._base_url, DEFAULT_URL, path)
+        body = await get_bytes(session, url, params=params, timeout=self._timeout, source=self.name)
+        return self.parse(body, fetched_at=dt.datetime.now(dt.UTC))
+
+    def parse(self, body: bytes, *, fetched_at: dt.datetime) -> list[Rate]:
+        """The current rates of an RSS feed or a ``get_rates.cfm`` document."""
+        rates = []
+        for item, date_text in self._items(body):
+            code = _code(item)
+            if code is not None:
+                rates.append(self._rate(item, code, date_text, fetched_at))
+        if not rates:
+            raise UpstreamFormatError(self.name, "the document has no currency items")
+        # Currencies the bank no longer quotes (LVL, EEK, TRL) stay in the feed with
+        # the pubDate of their last rate.
+        newest = max(rate.date for rate in rates)
+        return [rate for rate in rates if rate.date == newest]
+
+    def _items(self, body: bytes) -> list[tuple[Element, str | None]]:
+        try:
+            root = fromstring(body)
+        except (ParseError, DefusedXmlException) as exc:
+            raise UpstreamFormatError(self.name, f"not safe, well-formed XML: {exc}") from exc
+        # Iterate items only: the channel's own <title> and <description> share their tags.
+        if root.tag == "rss":
+            return [(item, item.findtext("pubDate")) for item in root.iterfind("channel/item")]
+        if root.tag == "rates":
+            return [(item, root.findtext("date")) for item in root.iterfind("item")]
+        raise UpstreamFormatError(
+            self.name, f"expected an <rss> or <rates> document, got <{root.tag}>"
+        )
+
+    def _rate(
+        self, item: Element, code: str, date_text: str | None, fetched_at: dt.datetime
+    ) -> Rate:
+        try:
+            return Rate.from_published(
+                code=code,
+                published=_number(item, "description"),
+                quant=_quant(item),
+                date=_date(date_text),
+                change=_number(item, "change") if _text(item, "change", "") else None,
+                direction=_DIRECTIONS.get(_text(item, "index", "").upper(), Direction.FLAT),
+                source=self.name,
+                fetched_at=fetched_at,
+            )
+        except ValidationError as exc:
+            raise UpstreamFormatError(self.name, f"{code}: {describe(exc)}") from exc
+        except ValueError as exc:
+            raise UpstreamFormatError(self.name, f"{code}: {exc}") from exc
+
+
+def _code(item: Element) -> str | None:
+    """The item's ISO code, or ``None`` for an item that names no currency."""
+    title = (item.findtext("title") or "").strip()
+    code = _RENAMED.get(title, title)
+    return code if _CODE.fullmatch(code) else None
+
+
+def _text(item: Element, tag: str, default: str | None = None) -> str:
+    text = (item.findtext(tag) or "").strip()
+    if text:
+        return text
+    if default is None:
+        raise ValueError(f"<{tag}> is missing or empty")
+    return default
+
+
+def _number(item: Element, tag: str) -> Decimal:
+    text = _text(item, tag)
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:
+        raise ValueError(f"<{tag}> {text!r} is not a number") from exc
+
+
+def _quant(item: Element) -> int:
+    text = _text(item, "quant")
+    if not text.isdigit() or int(text) == 0:
+        raise ValueError(f"<quant> {text!r} is not a positive whole number")
+    return int(text)
+
+
+def _date(text: str | None) -> dt.date:
+    match = _DATE.fullmatch((text or "").strip())
+    if match is None:
+        raise ValueError(f"date {text!r} is not DD.MM.YYYY or DD.MM.YY")
+    day, month, year = match.groups()
+    century = 2000 if len(year) == 2 else 0
+    return dt.date(century + int(year), int(month), int(day))

@@ -1,0 +1,170 @@
+"""Static values written in the settings file: an operator's override, or offline running.
+
+There is no upstream and there are no terms: the values are the adapter's own keys::
+
+    rates:
+      sources:
+        - adapter: static
+          date: 2026-11-27        # optional; default: today in Asia/Almaty
+          rates:
+            USD: "445.99"         # short for {published: "445.99"}
+            UZS: {published: "3.72", quant: 100, change: "+0.01"}
+    weather:
+      sources:
+        - adapter: static
+          cities:
+            astana: {temperature: 19, min: 18, max: 20, code: 2}
+
+``parse`` takes a YAML or JSON document of exactly that shape (without the common
+keys such as ``adapter``), so values handed over as a file are checked like settings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Annotated, Any, Self, TypeVar
+
+import aiohttp
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationError,
+    model_validator,
+)
+
+from ticker import City, Direction, Rate, SourceSettings, UpstreamFormatError, Weather
+from ticker.sources import CurrencyCode, describe
+
+__all__ = ["RATES_ZONE", "StaticRates", "StaticWeather"]
+
+#: Rates are dated in the calendar of the National Bank, as every rates source is.
+RATES_ZONE = zoneinfo.ZoneInfo("Asia/Almaty")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+def _published_only(value: Any) -> Any:
+    """``USD: "445.99"`` is short for ``USD: {published: "445.99"}``."""
+    return value if isinstance(value, Mapping) else {"published": value}
+
+
+class _StaticRate(_Strict):
+    published: Annotated[Decimal, Field(gt=0)]
+    quant: PositiveInt = 1
+    change: Decimal | None = None
+
+
+class _RatesDocument(_Strict):
+    rates: Annotated[
+        dict[CurrencyCode, Annotated[_StaticRate, BeforeValidator(_published_only)]],
+        Field(min_length=1),
+    ]
+    date: dt.date | None = None
+
+
+class _Reading(_Strict):
+    temperature: float
+    min: float
+    max: float
+    code: int | None = None
+
+    @model_validator(mode="after")
+    def _check_range(self) -> Self:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+
+class _WeatherDocument(_Strict):
+    cities: Annotated[dict[str, _Reading], Field(min_length=1)]
+
+
+_Document = TypeVar("_Document", _RatesDocument, _WeatherDocument)
+
+
+class StaticRates:
+    """Rates written in the settings file, as if a source had published them."""
+
+    def __init__(self, settings: SourceSettings) -> None:
+        self.name = settings.label
+        self._document = _RatesDocument.model_validate(settings.options)
+
+    async def fetch(self, session: aiohttp.ClientSession, currencies: Sequence[str]) -> list[Rate]:
+        """Every configured rate, dated ``date:`` or today in Asia/Almaty."""
+        return self._rates(self._document, dt.datetime.now(dt.UTC))
+
+    def parse(self, body: bytes, *, fetched_at: dt.datetime) -> list[Rate]:
+        """The rates of a YAML or JSON document shaped like this adapter's keys."""
+        return self._rates(_load(body, _RatesDocument, self.name), fetched_at)
+
+    def _rates(self, document: _RatesDocument, fetched_at: dt.datetime) -> list[Rate]:
+        date = document.date or fetched_at.astimezone(RATES_ZONE).date()
+        return [
+            Rate.from_published(
+                code=code,
+                published=value.published,
+                quant=value.quant,
+                change=value.change,
+                direction=_direction(value.change),
+                date=date,
+                source=self.name,
+                fetched_at=fetched_at,
+            )
+            for code, value in document.rates.items()
+        ]
+
+
+class StaticWeather:
+    """City weather written in the settings file, observed when it is read."""
+
+    def __init__(self, settings: SourceSettings) -> None:
+        self.name = settings.label
+        self._document = _WeatherDocument.model_validate(settings.options)
+
+    async def fetch(self, session: aiohttp.ClientSession, city: City) -> Weather:
+        """The configured weather of ``city``, dated today in the city's zone."""
+        return self._weather(self._document, city, dt.datetime.now(dt.UTC))
+
+    def parse(self, body: bytes, *, city: City, fetched_at: dt.datetime) -> Weather:
+        """The weather of ``city`` in a YAML or JSON document shaped like this adapter's keys."""
+        return self._weather(_load(body, _WeatherDocument, self.name), city, fetched_at)
+
+    def _weather(self, document: _WeatherDocument, city: City, fetched_at: dt.datetime) -> Weather:
+        reading = document.cities.get(city.id)
+        if reading is None:
+            raise UpstreamFormatError(self.name, f"no static value for city {city.id!r}")
+        return Weather(
+            city=city.id,
+            temperature=reading.temperature,
+            min=reading.min,
+            max=reading.max,
+            code=reading.code,
+            date=fetched_at.astimezone(city.zone).date(),
+            observed_at=fetched_at,
+            source=self.name,
+            fetched_at=fetched_at,
+        )
+
+
+def _direction(change: Decimal | None) -> Direction:
+    if not change:
+        return Direction.FLAT
+    return Direction.UP if change > 0 else Direction.DOWN
+
+
+def _load(body: bytes, model: type[_Document], source: str) -> _Document:
+    try:
+        return model.model_validate(yaml.safe_load(body))
+    except yaml.YAMLError as exc:
+        raise UpstreamFormatError(source, f"not a YAML or JSON document: {exc}") from exc
+    except ValidationError as exc:
+        raise UpstreamFormatError(source, describe(exc)) from exc

@@ -1,0 +1,219 @@
+"""StaticRates and StaticWeather: values written in the settings file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import aiohttp
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from adapters.static import RATES_ZONE, StaticRates, StaticWeather
+from ticker import City, Direction, SourceSettings, UpstreamFormatError
+
+# 20:00 UTC on the 27th is already the 28th in Astana (UTC+5).
+FETCHED_AT = dt.datetime(2026, 11, 27, 20, 0, tzinfo=dt.UTC)
+ASTANA = City(
+    id="astana", name={"en": "Astana"}, latitude=51.1694, longitude=71.4491, timezone="Asia/Almaty"
+)
+NEW_YORK = City(
+    id="new-york",
+    name={"en": "New York"},
+    latitude=40.71,
+    longitude=-74.01,
+    timezone="America/New_York",
+)
+RATES = {
+    "rates": {
+        "USD": "445.99",
+        "EUR": "486.53",
+        "UZS": {"published": "3.72", "quant": 100, "change": "+0.01"},
+    },
+    "date": "2026-11-27",
+}
+CITIES = {"cities": {"astana": {"temperature": 19, "min": 18, "max": 20, "code": 2}}}
+
+
+def _rates_source(**options):
+    return StaticRates(SourceSettings(adapter="static", **options))
+
+
+def _weather_source(**options):
+    return StaticWeather(SourceSettings(adapter="static", **options))
+
+
+@pytest.fixture
+async def session():
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def test_rates_come_from_the_settings(session):
+    """fetch returns every configured rate, a quant dividing as for any source."""
+    rates = {rate.code: rate for rate in await _rates_source(**RATES).fetch(session, ["USD"])}
+    assert {code: rate.rate for code, rate in rates.items()} == {
+        "USD": Decimal("445.99"),
+        "EUR": Decimal("486.53"),
+        "UZS": Decimal("0.0372"),
+    }
+    uzs = rates["UZS"]
+    assert (uzs.published, uzs.quant, uzs.change, uzs.direction) == (
+        Decimal("3.72"),
+        100,
+        Decimal("0.01"),
+        Direction.UP,
+    )
+    assert {(rate.date, rate.source) for rate in rates.values()} == {
+        (dt.date(2026, 11, 27), "static")
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "direction"),
+    [
+        ("+0.5", Direction.UP),
+        ("-0.5", Direction.DOWN),
+        ("0.00", Direction.FLAT),
+        (None, Direction.FLAT),
+    ],
+    ids=["up", "down", "zero", "none"],
+)
+def test_direction_follows_the_sign_of_change(change, direction):
+    """A static rate's direction is the sign of its change, flat without one."""
+    value = {"published": "445.99"} if change is None else {"published": "445.99", "change": change}
+    source = _rates_source(rates={"USD": value})
+    [rate] = source.parse(json.dumps({"rates": {"USD": value}}).encode(), fetched_at=FETCHED_AT)
+    assert rate.direction == direction
+
+
+def test_rate_date_defaults_to_today_in_almaty():
+    """Without date:, rates are dated today in Asia/Almaty at fetch time."""
+    source = _rates_source(rates={"USD": "445.99"})
+    [rate] = source.parse(b"rates: {USD: '445.99'}", fetched_at=FETCHED_AT)
+    assert rate.date == dt.date(2026, 11, 28)
+
+
+async def test_fetch_dates_rates_by_the_clock(session):
+    """fetch reads the clock: fetched_at is now and the date today in Asia/Almaty."""
+    before = dt.datetime.now(dt.UTC)
+    [rate] = await _rates_source(rates={"USD": "445.99"}).fetch(session, ["USD"])
+    after = dt.datetime.now(dt.UTC)
+    assert before <= rate.fetched_at <= after
+    assert rate.date in {before.astimezone(RATES_ZONE).date(), after.astimezone(RATES_ZONE).date()}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [yaml.safe_dump(RATES, sort_keys=False).encode(), json.dumps(RATES).encode()],
+    ids=["yaml", "json"],
+)
+async def test_parse_reads_the_same_shape_as_the_settings(session, body):
+    """parse of a YAML or JSON document shaped like the options gives what fetch gives."""
+    source = _rates_source(**RATES)
+    fetched = await source.fetch(session, [])
+    parsed = source.parse(body, fetched_at=fetched[0].fetched_at)
+    assert parsed == fetched
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"rates": {"USD": "445.99"}, "currency": "USD"},
+        {"rates": {"ABC": "1.00"}},
+        {"rates": {"usd": "445.99"}},
+        {"rates": {"USD": "-1"}},
+        {"rates": {"USD": "abc"}},
+        {"rates": {"UZS": {"published": "3.72", "quant": 0}}},
+        {"rates": {"UZS": {"published": "3.72", "nominal": 100}}},
+        {"rates": {}},
+        {},
+    ],
+    ids=[
+        "unknown-key",
+        "not-iso-4217",
+        "lower-case",
+        "negative",
+        "garbage",
+        "quant-zero",
+        "unknown-rate-key",
+        "no-rates",
+        "nothing",
+    ],
+)
+def test_bad_rate_settings_are_refused(options):
+    """Rate settings that are not ISO codes with positive values are refused when built."""
+    with pytest.raises(ValidationError):
+        _rates_source(**options)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"rates: {USD: '445.99'", b"- USD", b"", b"rates: {XYZ: '1'}", b"rates: {USD: '1'}\nkey: 1"],
+    ids=["not-yaml", "list", "empty", "not-iso-4217", "unknown-key"],
+)
+def test_bad_rates_document_is_a_format_error(body):
+    """A document that is not valid static rates raises UpstreamFormatError."""
+    with pytest.raises(UpstreamFormatError, match=r"^static: "):
+        _rates_source(rates={"USD": "1"}).parse(body, fetched_at=FETCHED_AT)
+
+
+async def test_weather_comes_from_the_settings(session):
+    """fetch returns the configured reading, observed at fetch time, dated in the city's zone."""
+    before = dt.datetime.now(dt.UTC)
+    reading = await _weather_source(**CITIES).fetch(session, ASTANA)
+    assert (reading.city, reading.temperature, reading.min, reading.max, reading.code) == (
+        "astana",
+        19.0,
+        18.0,
+        20.0,
+        2,
+    )
+    assert reading.observed_at == reading.fetched_at >= before
+    assert reading.date == reading.fetched_at.astimezone(ASTANA.zone).date()
+
+
+@pytest.mark.parametrize(
+    ("city", "date"),
+    [(ASTANA, dt.date(2026, 11, 28)), (NEW_YORK, dt.date(2026, 11, 27))],
+    ids=["astana-next-day", "new-york-same-day"],
+)
+def test_weather_date_is_today_in_the_city(city, date):
+    """A static reading is dated today in the city's own time zone."""
+    document = {"cities": {city.id: {"temperature": 5, "min": 1, "max": 7}}}
+    source = _weather_source(**CITIES)
+    reading = source.parse(json.dumps(document).encode(), city=city, fetched_at=FETCHED_AT)
+    assert (reading.date, reading.observed_at, reading.code) == (date, FETCHED_AT, None)
+
+
+async def test_weather_for_an_unconfigured_city_is_a_format_error(session):
+    """fetch for a city without a static value raises UpstreamFormatError naming it."""
+    with pytest.raises(UpstreamFormatError, match="no static value for city 'new-york'"):
+        await _weather_source(**CITIES).fetch(session, NEW_YORK)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {**CITIES, "unit": "celsius"},
+        {"cities": {"astana": {"temperature": 19, "min": 21, "max": 20}}},
+        {"cities": {"astana": {"temperature": 19, "min": 18}}},
+        {"cities": {"astana": {"temperature": 19, "min": 18, "max": 20, "wind": 3}}},
+        {"cities": {}},
+    ],
+    ids=["unknown-key", "min-above-max", "no-max", "unknown-reading-key", "no-cities"],
+)
+def test_bad_weather_settings_are_refused(options):
+    """Weather settings with unknown keys or an impossible range are refused when built."""
+    with pytest.raises(ValidationError):
+        _weather_source(**options)
+
+
+def test_bad_weather_document_is_a_format_error():
+    """A weather document that does not validate raises UpstreamFormatError."""
+    with pytest.raises(UpstreamFormatError, match=r"^static: cities\.astana\.max"):
+        _weather_source(**CITIES).parse(
+            b"cities: {astana: {temperature: 1, min: 0}}", city=ASTANA, fetched_at=FETCHED_AT
+        )
