@@ -1,0 +1,75 @@
+"""The ticker command: check-config, refresh and their exit statuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ticker._cli import EXIT_CONFIG, main
+
+from ._running import free_port
+from .conftest import SETTINGS_YAML
+
+OFFLINE = Path(__file__).parents[1] / "examples" / "offline.yaml"
+
+
+def offline_config(tmp_path: Path) -> Path:
+    """examples/offline.yaml with its cache in this test's directory."""
+    path = tmp_path / "offline.yaml"
+    text = OFFLINE.read_text(encoding="utf-8")
+    path.write_text(text.replace("./var/ticker-offline-cache", str(tmp_path / "cache")), "utf-8")
+    return path
+
+
+def test_check_config_accepts_the_examples(capsys):
+    """Every shipped example config is valid."""
+    for example in sorted((Path(__file__).parents[1] / "examples").glob("*.yaml")):
+        assert main(["check-config", str(example)]) == 0, example
+    assert "offline.yaml: ok" in capsys.readouterr().out
+
+
+def test_check_config_names_file_and_key_and_fails(tmp_path, capsys):
+    """A bad file exits non-zero with the file and the key path on stderr."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(SETTINGS_YAML.replace("[USD, EUR, RUB, CNY]", "[USD, US]"), "utf-8")
+    assert main(["check-config", str(path)]) == EXIT_CONFIG
+    err = capsys.readouterr().err
+    assert f"invalid configuration: {path}" in err
+    assert "rates.currencies[1]: 'US' is not an ISO 4217 code" in err
+
+
+def test_serve_refuses_a_bad_config_before_starting(tmp_path, capsys):
+    """serve validates first: a bad file never opens a port."""
+    path = tmp_path / "bad.yaml"
+    path.write_text("rates: {currencies: [USD]}\n", "utf-8")
+    assert main(["serve", "--config", str(path)]) == EXIT_CONFIG
+    assert "weather: required key is missing" in capsys.readouterr().err
+
+
+def test_refresh_prints_the_strip(tmp_path, capsys):
+    """One refresh of the offline example prints the whole strip line."""
+    assert main(["refresh", "--config", str(offline_config(tmp_path)), "--lang", "ru"]) == 0
+    assert capsys.readouterr().out.strip() == (
+        "usd/kzt 445.99 eur/kzt 486.53 rub/kzt 5.78 cny/kzt 64.16 100 uzs/kzt 3.72 · Астана +18+20℃"
+    )
+
+
+def test_refresh_fails_when_a_source_fails(tmp_path, capsys):
+    """An unreachable source makes refresh exit 1 and say which one and why."""
+    text = SETTINGS_YAML.replace(
+        'sources: [{adapter: static, rates: {USD: "445.99"}}]',
+        f'sources: [{{adapter: nbk, url: "http://127.0.0.1:{free_port()}/", timeout: 2s}}]',
+    )
+    path = tmp_path / "ticker.yaml"
+    path.write_text(f"cache: {{path: {tmp_path / 'cache'}}}\n{text}", "utf-8")
+    assert main(["refresh", "--config", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith("usd/kzt — ")
+    assert "error: nbk: ClientConnectorError" in captured.err
+
+
+def test_refresh_refuses_an_unconfigured_language(tmp_path, capsys):
+    """--lang must be one of the configured languages."""
+    assert (
+        main(["refresh", "--config", str(offline_config(tmp_path)), "--lang", "uz"]) == EXIT_CONFIG
+    )
+    assert "'uz' is not one of" in capsys.readouterr().err

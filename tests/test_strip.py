@@ -1,0 +1,112 @@
+"""Display rules: published digits, quant labels, signed whole degrees, staleness."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from ticker import build_strip
+from ticker._strip import format_published, format_temperature, rate_label
+
+from .conftest import NOW, REFERENCE_RATES, rate, weather
+
+REFERENCE_LINE = "usd/kzt 445.99 eur/kzt 486.53 rub/kzt 5.78 cny/kzt 64.16 · Astana +18+20℃"
+
+
+@pytest.mark.parametrize(
+    ("celsius", "text"),
+    [
+        (18.5, "+19"),
+        (-7.5, "-8"),
+        (0.0, "0"),
+        (-0.0, "0"),
+        (-0.4, "0"),
+        (0.4, "0"),
+        (0.5, "+1"),
+        (-0.5, "-1"),
+        (17.49, "+17"),
+        (2.5, "+3"),
+        (-12.51, "-13"),
+        (20.0, "+20"),
+    ],
+    ids=lambda v: str(v),
+)
+def test_temperatures_round_half_away_from_zero_with_a_sign(celsius: float, text: str):
+    """Whole degrees, half away from zero, signed, and zero never signed."""
+    assert format_temperature(celsius) == text
+
+
+@pytest.mark.parametrize(
+    ("published", "text"),
+    [
+        ("445.99", "445.99"),
+        ("258.1", "258.10"),
+        ("5.78", "5.78"),
+        ("3", "3.00"),
+        ("0.0372", "0.0372"),
+    ],
+    ids=["two-decimals", "trailing-zero-dropped", "small", "integer", "more-decimals-kept"],
+)
+def test_rates_show_the_published_digits(published: str, text: str):
+    """At least two decimals, and never fewer digits than were published."""
+    assert format_published(Decimal(published)) == text
+
+
+def test_quant_goes_into_the_label():
+    """A currency quoted per 100 units says so, as the National Bank does."""
+    assert rate_label("UZS", 100) == "100 uzs/kzt"
+    assert rate_label("USD", 1) == "usd/kzt"
+
+
+def test_reference_strip_line(settings):
+    """The reference values give exactly the reference line."""
+    strip = build_strip(
+        settings,
+        {r.code: r for r in REFERENCE_RATES},
+        {"astana": weather()},
+        lang="en",
+        now=NOW,
+    )
+    assert strip.text == REFERENCE_LINE
+
+
+def test_city_name_follows_the_language(settings):
+    """The city is named in the requested language."""
+    strip = build_strip(settings, {}, {"astana": weather()}, lang="ru", now=NOW)
+    assert strip.weather[0].name == "Астана"
+    assert strip.text.endswith("Астана +18+20℃")
+
+
+def test_quoted_per_hundred_shows_per_hundred(settings):
+    """UZS at 3.72 per 100 shows as 100 uzs/kzt 3.72 and rates 0.0372 per sum."""
+    text = settings.model_copy(
+        update={"rates": settings.rates.model_copy(update={"currencies": ["UZS"]})}
+    )
+    strip = build_strip(text, {"UZS": rate("UZS", "3.72", quant=100)}, {}, lang="en", now=NOW)
+    item = strip.rates[0]
+    assert (item.label, item.text, item.rate, item.quant) == (
+        "100 uzs/kzt",
+        "3.72",
+        Decimal("0.0372"),
+        100,
+    )
+
+
+def test_missing_items_are_marked_not_dropped(settings):
+    """An empty cache still gives every configured item, marked missing."""
+    strip = build_strip(settings, {}, {}, lang="en", now=NOW)
+    assert [item.code for item in strip.rates] == ["USD", "EUR", "RUB", "CNY"]
+    assert all(item.missing and item.rate is None for item in strip.rates)
+    assert strip.weather[0].missing
+    assert strip.text == "usd/kzt — eur/kzt — rub/kzt — cny/kzt — · Astana —"
+
+
+def test_values_older_than_two_refreshes_are_stale(settings):
+    """A rate fetched more than two refresh intervals ago is flagged, with its age."""
+    old = rate("USD", "445.99", fetched_at=NOW - dt.timedelta(hours=2, seconds=1))
+    fresh = rate("EUR", "486.53", fetched_at=NOW - dt.timedelta(hours=1))
+    strip = build_strip(settings, {"USD": old, "EUR": fresh}, {}, lang="en", now=NOW)
+    assert (strip.rates[0].stale, strip.rates[0].age) == (True, 7201)
+    assert (strip.rates[1].stale, strip.rates[1].age) == (False, 3600)
