@@ -24,7 +24,7 @@ from ticker._cache import Store, open_store
 from ticker._config import Settings
 from ticker._models import Strip
 from ticker._refresh import Refresher, schedule, utc_now
-from ticker._strip import RatesHalf, WeatherHalf, build_strip
+from ticker._strip import RatesHalf, WeatherHalf, build_strip, rates_text, weather_text
 from ticker._version import USER_AGENT
 from ticker._widget import render_fragment
 from ticker.sources import SourceSet
@@ -102,7 +102,7 @@ async def get_strip(request: web.Request) -> web.Response:
 async def get_rates(request: web.Request) -> web.Response:
     """The rates half of the strip as JSON."""
     strip = current_strip(request, requested_language(request))
-    text = " ".join(f"{item.label} {item.text}" for item in strip.rates)
+    text = rates_text(strip.rates)
     return _json(
         RatesHalf(lang=strip.lang, rates=strip.rates, text=text, generated_at=strip.generated_at)
     )
@@ -112,7 +112,7 @@ async def get_rates(request: web.Request) -> web.Response:
 async def get_weather(request: web.Request) -> web.Response:
     """The weather half of the strip as JSON."""
     strip = current_strip(request, requested_language(request))
-    text = " ".join(f"{item.name} {item.text}" for item in strip.weather)
+    text = weather_text(strip.weather)
     return _json(
         WeatherHalf(
             lang=strip.lang, weather=strip.weather, text=text, generated_at=strip.generated_at

@@ -25,7 +25,11 @@ __all__ = [
     "build_strip",
     "format_published",
     "format_temperature",
+    "rate_items",
     "rate_label",
+    "rates_text",
+    "weather_items",
+    "weather_text",
 ]
 
 #: Shown in place of a value the cache does not hold.

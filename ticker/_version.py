@@ -9,5 +9,5 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-#: Sent to every upstream: who we are, so an upstream operator can reach us.
-USER_AGENT = f"ticker/{__version__} (+https://github.com/ticker-kz/ticker; python-aiohttp)"
+#: Sent to every upstream so that its operator can tell our requests apart.
+USER_AGENT = f"ticker/{__version__} python-aiohttp"
