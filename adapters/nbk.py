@@ -29,7 +29,7 @@ from defusedxml.ElementTree import fromstring
 from pydantic import ValidationError
 
 from ticker import Direction, Rate, SourceSettings, UpstreamFormatError
-from ticker.sources import NoOptions, describe, get_bytes, join_url
+from ticker.sources import Fetcher, NoOptions, describe, join_url
 
 __all__ = ["DATED_PATH", "DEFAULT_URL", "LATEST_PATH", "NbkRates"]
 
@@ -52,7 +52,7 @@ class NbkRates:
         NoOptions.model_validate(settings.options)
         self.name = settings.label
         self._base_url = str(settings.url) if settings.url else None
-        self._timeout = settings.timeout
+        self._http = Fetcher.for_source(settings)
 
     async def fetch(
         self,
@@ -66,7 +66,7 @@ class NbkRates:
         if on is not None:
             path, params = DATED_PATH, {"fdate": f"{on:%d.%m.%Y}"}
         url = join_url(self._base_url, DEFAULT_URL, path)
-        body = await get_bytes(session, url, params=params, timeout=self._timeout, source=self.name)
+        body = await self._http.get(session, url, params=params)
         return self.parse(body, fetched_at=dt.datetime.now(dt.UTC))
 
     def parse(self, body: bytes, *, fetched_at: dt.datetime) -> list[Rate]:

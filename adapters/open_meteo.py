@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from ticker import City, SourceSettings, UpstreamFormatError, Weather
-from ticker.sources import NoOptions, describe, get_bytes, join_url
+from ticker.sources import Fetcher, NoOptions, describe, join_url
 
 __all__ = ["DEFAULT_URL", "FORECAST_PATH", "OpenMeteoWeather"]
 
@@ -88,7 +88,7 @@ class OpenMeteoWeather:
         NoOptions.model_validate(settings.options)
         self.name = settings.label
         self._base_url = str(settings.url) if settings.url else None
-        self._timeout = settings.timeout
+        self._http = Fetcher.for_source(settings)
 
     async def fetch(self, session: aiohttp.ClientSession, city: City) -> Weather:
         """Fetch the weather of ``city``, with the day cut in the city's own time zone."""
@@ -103,7 +103,7 @@ class OpenMeteoWeather:
             "temperature_unit": "celsius",
         }
         url = join_url(self._base_url, DEFAULT_URL, FORECAST_PATH)
-        body = await get_bytes(session, url, params=params, timeout=self._timeout, source=self.name)
+        body = await self._http.get(session, url, params=params)
         return self.parse(body, city=city, fetched_at=dt.datetime.now(dt.UTC))
 
     def parse(self, body: bytes, *, city: City, fetched_at: dt.datetime) -> Weather:

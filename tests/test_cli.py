@@ -57,7 +57,7 @@ def test_refresh_fails_when_a_source_fails(tmp_path, capsys):
     """An unreachable source makes refresh exit 1 and say which one and why."""
     text = SETTINGS_YAML.replace(
         'sources: [{adapter: static, rates: {USD: "445.99"}}]',
-        f'sources: [{{adapter: nbk, url: "http://127.0.0.1:{free_port()}/", timeout: 2s}}]',
+        f'sources: [{{adapter: nbk, url: "http://127.0.0.1:{free_port()}/", retries: 0}}]',
     )
     path = tmp_path / "ticker.yaml"
     path.write_text(f"cache: {{path: {tmp_path / 'cache'}}}\n{text}", "utf-8")

@@ -169,7 +169,27 @@ class SourceSettings(BaseModel):
         default=None,
         description="Base URL of the upstream (a mirror or proxy); default: the real host.",
     )
-    timeout: Duration = dt.timedelta(seconds=10)
+    timeout: Duration = Field(default=dt.timedelta(seconds=10), description="Per attempt.")
+    retries: int = Field(default=2, ge=0, le=10, description="Further attempts after a failure.")
+    backoff: Duration = Field(
+        default=dt.timedelta(seconds=1), description="First wait between attempts; doubles."
+    )
+    user_agent: str | None = Field(
+        default=None,
+        min_length=1,
+        description="User-Agent sent to this upstream: your app and a contact.",
+    )
+    api_key_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Name of the environment variable holding this upstream's API key.",
+    )
+    max_failures: int = Field(
+        default=3, ge=1, description="Failed refreshes in a row before the source cools down."
+    )
+    cooldown: Duration = Field(
+        default=dt.timedelta(minutes=5), description="How long a failing source is skipped."
+    )
 
     @property
     def label(self) -> str:

@@ -69,7 +69,14 @@ class UpstreamError(TickerError):
 
 
 class UpstreamUnavailable(UpstreamError, ConnectionError):
-    """The upstream could not be reached, timed out or answered with an error status."""
+    """The upstream could not be reached, timed out or answered with an error status.
+
+    ``retry_after`` is the number of seconds the upstream asked us to wait, if it did.
+    """
+
+    def __init__(self, source: str, message: str, *, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(source, message)
 
 
 class UpstreamFormatError(UpstreamError, ValueError):

@@ -12,7 +12,8 @@ constructor validates the adapter's own keys and raises
 :class:`pydantic.ValidationError` (or :class:`~ticker.ConfigError`) when they are
 wrong; it does no I/O.
 
-``fetch`` does the I/O and then calls ``parse``; ``parse`` is a pure function of
+``fetch`` does the I/O, through a :class:`Fetcher` that brings timeouts, retries,
+conditional requests and size caps, and then calls ``parse``; ``parse`` is a pure function of
 the body (no session, clock or cache), so every upstream quirk can be tested on
 bytes alone.  ``fetch`` raises :class:`~ticker.UpstreamUnavailable` when the
 upstream cannot be reached or answers with an error status and
@@ -41,12 +42,14 @@ from ticker._config import (
     SourceSettings,
     validation_problems,
 )
-from ticker._exceptions import ConfigError, UpstreamUnavailable, describe_problems
+from ticker._exceptions import ConfigError, describe_problems
+from ticker._http import MAX_BODY_BYTES, Fetcher
 from ticker._models import Rate, Weather
 
 __all__ = [
     "MAX_BODY_BYTES",
     "CurrencyCode",
+    "Fetcher",
     "NoOptions",
     "RatesSource",
     "SourceSet",
@@ -54,16 +57,9 @@ __all__ = [
     "adapter_names",
     "build_sources",
     "describe",
-    "get_bytes",
     "join_url",
     "load_adapter",
 ]
-
-#: Bodies larger than this are refused: no upstream of ours sends more than ~100 KB.
-MAX_BODY_BYTES = 4 * 1024 * 1024
-
-#: How much of an error answer's body is quoted in the error.
-ERROR_SNIPPET_BYTES = 200
 
 _GROUPS: Mapping[DataKind, str] = {"rates": "ticker.rates", "weather": "ticker.weather"}
 
@@ -180,44 +176,3 @@ def join_url(base: str | None, default: str, path: str) -> URL:
     if not root.path.endswith("/"):
         root = root.with_path(root.path + "/")
     return root.join(URL(path))
-
-
-async def get_bytes(
-    session: aiohttp.ClientSession,
-    url: URL,
-    *,
-    source: str,
-    params: Mapping[str, str] | None = None,
-    timeout: dt.timedelta,
-    headers: Mapping[str, str] | None = None,
-    max_bytes: int = MAX_BODY_BYTES,
-) -> bytes:
-    """GET ``url`` and return its body, translating every failure to UpstreamUnavailable."""
-    client_timeout = aiohttp.ClientTimeout(total=timeout.total_seconds())
-    try:
-        async with session.get(
-            url, params=params, timeout=client_timeout, headers=headers
-        ) as response:
-            if response.status != 200:
-                raise UpstreamUnavailable(source, await _status_problem(response, url))
-            if response.content_length is not None and response.content_length > max_bytes:
-                raise UpstreamUnavailable(
-                    source, f"body of {response.content_length} bytes is larger than {max_bytes}"
-                )
-            body = await response.content.read(max_bytes + 1)
-            if len(body) > max_bytes:
-                raise UpstreamUnavailable(source, f"body larger than {max_bytes} bytes")
-            return body
-    except TimeoutError as exc:
-        raise UpstreamUnavailable(
-            source, f"no answer from {url} within {timeout.total_seconds():g}s"
-        ) from exc
-    except aiohttp.ClientError as exc:
-        raise UpstreamUnavailable(source, f"{type(exc).__name__}: {exc}") from exc
-
-
-async def _status_problem(response: aiohttp.ClientResponse, url: URL) -> str:
-    """``HTTP 400 from URL: <start of the body>``, since upstreams explain errors there."""
-    snippet = (await response.content.read(ERROR_SNIPPET_BYTES)).decode("utf-8", "replace")
-    snippet = " ".join(snippet.split())
-    return f"HTTP {response.status} from {url}" + (f": {snippet}" if snippet else "")

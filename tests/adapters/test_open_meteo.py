@@ -254,7 +254,7 @@ async def test_fetch_sends_the_documented_query(aiohttp_server, session):
     app = web.Application()
     app.router.add_get("/v1/forecast", handler)
     server = await aiohttp_server(app)
-    settings = SourceSettings(adapter="open-meteo", url=str(server.make_url("/")))
+    settings = SourceSettings(adapter="open-meteo", url=str(server.make_url("/")), retries=0)
     reading = await OpenMeteoWeather(settings).fetch(session, ASTANA)
     assert queries == [
         {
@@ -279,6 +279,6 @@ async def test_fetch_error_status_is_unavailable(aiohttp_server, session):
     app = web.Application()
     app.router.add_get("/v1/forecast", handler)
     server = await aiohttp_server(app)
-    settings = SourceSettings(adapter="open-meteo", url=str(server.make_url("/")))
+    settings = SourceSettings(adapter="open-meteo", url=str(server.make_url("/")), retries=0)
     with pytest.raises(UpstreamUnavailable, match="HTTP 400"):
         await OpenMeteoWeather(settings).fetch(session, ASTANA)
