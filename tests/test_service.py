@@ -11,11 +11,11 @@ from .test_strip import REFERENCE_LINE
 
 RATE_FIELDS = {
     "code", "base", "rate", "quant", "published", "change", "direction", "date", "source",
-    "fetched_at", "stale", "age", "label", "text", "missing",
+    "fetched_at", "stale", "age", "label", "text", "missing", "derived", "reason",
 }  # fmt: skip
 WEATHER_FIELDS = {
     "city", "name", "temperature", "min", "max", "code", "date", "source", "fetched_at",
-    "observed_at", "stale", "age", "text", "missing", "timezone",
+    "observed_at", "stale", "age", "text", "missing", "timezone", "reason",
 }  # fmt: skip
 
 

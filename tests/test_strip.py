@@ -110,3 +110,55 @@ def test_values_older_than_two_refreshes_are_stale(settings):
     strip = build_strip(settings, {"USD": old, "EUR": fresh}, {}, lang="en", now=NOW)
     assert (strip.rates[0].stale, strip.rates[0].age) == (True, 7201)
     assert (strip.rates[1].stale, strip.rates[1].age) == (False, 3600)
+
+
+def test_cross_rate_is_quoted_per_power_of_ten_and_rounded_for_display(settings):
+    """A rate computed through RUB keeps every digit but shows two decimals per its quant."""
+    from ticker import Rate
+
+    uzs = Rate.cross(
+        code="UZS",
+        rate=Decimal(100) / Decimal("2688.17"),
+        date=dt.date(2026, 11, 28),
+        source="cbr",
+        fetched_at=NOW,
+    )
+    assert (uzs.quant, uzs.derived) == (100, True)
+    assert uzs.rate == Decimal(100) / Decimal("2688.17")
+    assert format_published(uzs.published, derived=True) == "3.72"
+    rub = Rate.cross(
+        code="RUB", rate=Decimal("5.7849"), date=NOW.date(), source="cbr", fetched_at=NOW
+    )
+    assert (rub.quant, format_published(rub.published, derived=True)) == (1, "5.78")
+
+
+def test_weather_without_a_day_range_shows_the_current_temperature(settings):
+    """A source that gives no min/max shows the current temperature alone."""
+    from ticker import Weather
+
+    reading = Weather(
+        city="astana",
+        temperature=-7.5,
+        date=dt.date(2026, 11, 28),
+        observed_at=NOW,
+        source="openweathermap",
+        fetched_at=NOW,
+    )
+    strip = build_strip(settings, {}, {"astana": reading}, lang="en", now=NOW)
+    assert strip.weather[0].text == "-8℃"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"temperature": 120.0}, {"min": -150.0}, {"temperature": float("nan")}, {"max": float("inf")}],
+    ids=["too-hot", "too-cold", "nan", "infinite"],
+)
+def test_weather_outside_physical_bounds_is_rejected(changes):
+    """A temperature no thermometer on Earth reads is a broken value, not weather."""
+    from pydantic import ValidationError
+
+    from ticker import Weather
+
+    fields = weather().model_dump() | changes
+    with pytest.raises(ValidationError):
+        Weather.model_validate(fields)

@@ -33,6 +33,8 @@ __all__ = [
     "WeatherItem",
 ]
 
+#: A cross rate is quoted per at most 10**9 units.
+MAX_QUANT_EXPONENT = 9
 # published / quant: quants are powers of ten, so 50 digits keep every division exact.
 _DIVISION = decimal.Context(prec=50)
 
@@ -70,6 +72,10 @@ class Rate(BaseModel):
     date: dt.date = Field(description="The date the rate applies to (Asia/Almaty calendar).")
     source: str
     fetched_at: UtcDatetime
+    derived: bool = Field(
+        default=False,
+        description="Computed from other published figures (a cross rate); rounded for display.",
+    )
 
     @classmethod
     def from_published(
@@ -102,6 +108,40 @@ class Rate(BaseModel):
             }
         )
 
+    @classmethod
+    def cross(
+        cls,
+        *,
+        code: str,
+        rate: Decimal,
+        date: dt.date,
+        source: str,
+        fetched_at: dt.datetime,
+    ) -> Self:
+        """A rate computed from other figures (e.g. through RUB or USD), KZT per one unit.
+
+        It is quoted, as the National Bank would, per the smallest power of ten of
+        units that is worth at least 1 KZT (``100 uzs/kzt 3.72``); ``rate`` keeps
+        every computed digit and only the display rounds.
+        """
+        if not rate.is_finite() or rate <= 0:
+            raise ValueError(f"{code}: a cross rate must be a positive number, got {rate}")
+        exponent = 0
+        while rate.scaleb(exponent) < 1 and exponent < MAX_QUANT_EXPONENT:
+            exponent += 1
+        return cls.model_validate(
+            {
+                "code": code,
+                "rate": rate,
+                "published": rate.scaleb(exponent),
+                "quant": 10**exponent,
+                "date": date,
+                "source": source,
+                "fetched_at": fetched_at,
+                "derived": True,
+            }
+        )
+
     @model_validator(mode="after")
     def _check_rate(self) -> Self:
         if not self.published.is_finite() or self.published <= 0:
@@ -116,15 +156,26 @@ def exact_per_unit(published: Decimal, quant: int) -> Decimal:
     return _DIVISION.divide(published, Decimal(quant))
 
 
+#: Physical bounds of an air temperature, °C: the records are -89.2 (Vostok, 1983)
+#: and +56.7 (Death Valley, 1913); anything beyond these margins is a broken value.
+MIN_CELSIUS = -95.0
+MAX_CELSIUS = 65.0
+Celsius = Annotated[float, Field(ge=MIN_CELSIUS, le=MAX_CELSIUS)]
+
+
 class Weather(BaseModel):
     """Current weather and today's range for one city, in degrees Celsius."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     city: str = Field(description="The city id from the configuration.")
-    temperature: float = Field(description="Current air temperature, °C.")
-    min: float = Field(description="Today's minimum in the city's own time zone, °C.")
-    max: float = Field(description="Today's maximum in the city's own time zone, °C.")
+    temperature: Celsius = Field(description="Current air temperature, °C.")
+    min: Celsius | None = Field(
+        default=None, description="Today's minimum in the city's zone, °C; None if unknown."
+    )
+    max: Celsius | None = Field(
+        default=None, description="Today's maximum in the city's zone, °C; None if unknown."
+    )
     code: int | None = Field(default=None, description="WMO 4677 weather code, if known.")
     date: dt.date = Field(description="The local date `min` and `max` belong to.")
     observed_at: UtcDatetime = Field(description="When the current values are valid.")
@@ -133,7 +184,9 @@ class Weather(BaseModel):
 
     @model_validator(mode="after")
     def _check_range(self) -> Self:
-        if self.min > self.max:
+        if (self.min is None) != (self.max is None):
+            raise ValueError("min and max are given together or not at all")
+        if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min {self.min} is above max {self.max}")
         return self
 
@@ -156,8 +209,12 @@ class RateItem(BaseModel):
     date: dt.date | None = None
     source: str | None = None
     fetched_at: UtcDatetime | None = None
+    derived: bool | None = None
     stale: bool = False
     age: int | None = Field(default=None, description="Seconds since the value was fetched.")
+    reason: str | None = Field(
+        default=None, description="Why the item is missing, stale or held back, if it is."
+    )
 
 
 class WeatherItem(BaseModel):
@@ -180,6 +237,9 @@ class WeatherItem(BaseModel):
     fetched_at: UtcDatetime | None = None
     stale: bool = False
     age: int | None = Field(default=None, description="Seconds since the value was fetched.")
+    reason: str | None = Field(
+        default=None, description="Why the item is missing or stale, if it is."
+    )
 
 
 class Strip(BaseModel):

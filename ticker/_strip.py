@@ -30,6 +30,7 @@ __all__ = [
     "rates_text",
     "weather_items",
     "weather_text",
+    "weather_value_text",
 ]
 
 #: Shown in place of a value the cache does not hold.
@@ -60,11 +61,14 @@ class WeatherHalf(BaseModel):
     generated_at: UtcDatetime
 
 
-def format_published(value: Decimal) -> str:
-    """The published digits with at least two decimals: ``258.1`` -> ``258.10``."""
+def format_published(value: Decimal, *, derived: bool = False) -> str:
+    """The published digits with at least two decimals: ``258.1`` -> ``258.10``.
+
+    A derived (cross) rate has no published digits; it is rounded to two decimals.
+    """
     exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > -2:
-        value = value.quantize(_CENTS)
+    if derived or (isinstance(exponent, int) and exponent > -2):
+        value = value.quantize(_CENTS, rounding=ROUND_HALF_UP)
     return f"{value:f}"
 
 
@@ -73,6 +77,13 @@ def format_temperature(celsius: float) -> str:
     # repr() gives the shortest decimal that round-trips, so 18.5 stays exactly 18.5.
     whole = int(Decimal(repr(celsius)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     return f"{whole:+d}" if whole else "0"
+
+
+def weather_value_text(reading: Weather) -> str:
+    """``+18+20℃`` (today's min and max), or ``+19℃`` when a source gives no range."""
+    if reading.min is None or reading.max is None:
+        return f"{format_temperature(reading.temperature)}℃"
+    return f"{format_temperature(reading.min)}{format_temperature(reading.max)}℃"
 
 
 def rate_label(code: str, quant: int | None) -> str:
@@ -107,7 +118,7 @@ def rate_items(
             RateItem(
                 **rate.model_dump(),
                 label=rate_label(code, rate.quant),
-                text=format_published(rate.published),
+                text=format_published(rate.published, derived=rate.derived),
                 age=age,
                 stale=_is_stale(age, refresh),
             )
@@ -141,7 +152,7 @@ def weather_items(
                 **reading.model_dump(),
                 name=name,
                 timezone=city.timezone,
-                text=f"{format_temperature(reading.min)}{format_temperature(reading.max)}℃",
+                text=weather_value_text(reading),
                 age=age,
                 stale=_is_stale(age, refresh),
             )
