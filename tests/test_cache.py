@@ -48,7 +48,7 @@ def test_another_process_sees_what_was_written(tmp_path):
 def test_unreadable_entry_is_treated_as_absent(store: Store):
     """An entry another version wrote in another shape is skipped, not fatal."""
     store.put_rates(REFERENCE_RATES)
-    store.backend.set_many({"rate:EUR": b'{"code": "EUR"}'})
+    store.backend.write({"rate:EUR": b'{"code": "EUR"}'})
     assert set(store.rates(["USD", "EUR"])) == {"USD"}
 
 
@@ -63,3 +63,24 @@ def test_status_keeps_the_last_success_through_failures(store: Store):
         NOW,
         "nbk: HTTP 502",
     )
+
+
+def test_accepting_a_rate_releases_what_was_held_for_it(store: Store):
+    """A held jump is stored beside the accepted rate and removed once the code is accepted."""
+    store.put_rates(REFERENCE_RATES)
+    jump = rate("USD", "600.00")
+    store.put_rates([], held=[jump])
+    assert store.held_rates(["USD"]) == {"USD": jump}
+    assert store.rates(["USD"])["USD"] == REFERENCE_RATES[0]
+    store.put_rates([jump])
+    assert store.held_rates(["USD"]) == {}
+
+
+def test_status_counts_failures_in_a_row_and_rejections(store: Store):
+    """Failures in a row reset on success; rejections accumulate."""
+    store.record("rates", "nbk", at=NOW, error="x")
+    store.count_rejected("rates", "nbk", at=NOW)
+    store.count_rejected("rates", "nbk", at=NOW)
+    status = store.record("rates", "nbk", at=NOW, error="y")
+    assert (status.failures, status.rejected) == (2, 2)
+    assert store.record("rates", "nbk", at=NOW).failures == 0

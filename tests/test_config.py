@@ -126,7 +126,10 @@ def test_unknown_adapter_lists_the_available_ones():
     """An adapter name that is not registered for the kind names the ones that are."""
     text = SETTINGS_YAML.replace("adapter: static, rates", "adapter: open-meteo, rates")
     assert problems_of(text) == [
-        ("rates.sources[0].adapter", "'open-meteo' is not a rates adapter; available: nbk, static")
+        (
+            "rates.sources[0].adapter",
+            "'open-meteo' is not a rates adapter; available: cbr, er-api, nbk, static",
+        )
     ]
 
 

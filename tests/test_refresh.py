@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Sequence
+from decimal import Decimal
 
 import aiohttp
 import pytest
 
 from ticker import City, Rate, Refresher, SourceSet, Store, UpstreamUnavailable, Weather
 
-from .conftest import NOW, REFERENCE_RATES, rate, weather
+from .conftest import NOW, REFERENCE_RATES, SETTINGS_YAML, make_settings, rate, weather
 
 
 class FakeRates:
@@ -173,3 +174,118 @@ async def test_schedule_refreshes_at_once(settings, store: Store, session):
         assert {job.id for job in scheduler.get_jobs()} >= {"rates", "weather"}
     finally:
         scheduler.shutdown(wait=False)
+
+
+async def test_a_large_jump_is_held_back(settings, store: Store, session, caplog):
+    """A rate 34% above the cached one is not stored; it is held, logged and counted."""
+    store.put_rates(REFERENCE_RATES)
+    jumpy = FakeRates("nbk", [rate("USD", "600.00"), *REFERENCE_RATES[1:]])
+    report = await refresher(settings, store, session, rates=[jumpy]).refresh_rates()
+    assert report.held == ["USD"]
+    assert store.rates(["USD"])["USD"].rate == Decimal("445.99")
+    assert store.held_rates(["USD"])["USD"].rate == Decimal("600.00")
+    assert store.status("rates", ["nbk"])["nbk"].rejected == 1
+    assert "rejected USD 600.00 from nbk: moved 34.5% against 445.99" in caplog.text
+
+
+async def test_a_jump_confirmed_by_a_second_source_is_accepted(settings, store: Store, session):
+    """When the next source agrees within tolerance, the first source's value is stored."""
+    store.put_rates(REFERENCE_RATES)
+    first = FakeRates("nbk", [rate("USD", "600.00"), *REFERENCE_RATES[1:]])
+    second = FakeRates("cbr", [rate("USD", "603.10", source="cbr")])
+    report = await refresher(settings, store, session, rates=[first, second]).refresh_rates()
+    assert (report.held, report.stored) == ([], ["USD", "EUR", "RUB", "CNY"])
+    assert store.rates(["USD"])["USD"].source == "nbk"
+    assert store.held_rates(["USD"]) == {}
+    assert second.asked == [["USD"]]
+
+
+async def test_a_second_source_without_the_jump_is_used_instead(settings, store: Store, session):
+    """A later source whose value has not jumped supplies the rate; the jump is dropped."""
+    store.put_rates(REFERENCE_RATES)
+    first = FakeRates("nbk", [rate("USD", "4459.90"), *REFERENCE_RATES[1:]])
+    second = FakeRates("cbr", [rate("USD", "446.20", source="cbr")])
+    await refresher(settings, store, session, rates=[first, second]).refresh_rates()
+    assert store.rates(["USD"])["USD"].source == "cbr"
+
+
+async def test_disagreeing_sources_leave_the_jump_held(settings, store: Store, session):
+    """Two sources that both jump but disagree with each other confirm nothing."""
+    store.put_rates(REFERENCE_RATES)
+    first = FakeRates("nbk", [rate("USD", "600.00"), *REFERENCE_RATES[1:]])
+    second = FakeRates("cbr", [rate("USD", "700.00", source="cbr")])
+    report = await refresher(settings, store, session, rates=[first, second]).refresh_rates()
+    assert report.held == ["USD"]
+    assert store.rates(["USD"])["USD"].rate == Decimal("445.99")
+
+
+async def test_first_value_needs_no_confirmation(settings, store: Store, session):
+    """With nothing cached there is no previous publication to jump from."""
+    report = await refresher(
+        settings, store, session, rates=[FakeRates("nbk", [rate("USD", "600.00")])]
+    ).refresh_rates()
+    assert report.stored == ["USD"]
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+BREAKER_YAML = SETTINGS_YAML.replace(
+    'sources: [{adapter: static, rates: {USD: "445.99"}}]',
+    "sources: [{adapter: nbk, max_failures: 2, cooldown: 5m}]",
+)
+
+
+async def test_a_failing_source_cools_down_then_is_asked_again(store: Store, session):
+    """After max_failures failures in a row the source is skipped until the cooldown ends."""
+    clock = Clock()
+    broken = FakeRates("nbk", error=UpstreamUnavailable("nbk", "HTTP 502"))
+    sources = SourceSet(rates=[broken], weather=[])
+    job = Refresher(make_settings(BREAKER_YAML), sources, store, session, clock=clock)
+    for _ in range(3):
+        report = await job.refresh_rates()
+    assert len(broken.asked) == 2
+    assert report.outcomes[0].skipped
+    assert "cooling down until 10:05:00Z" in (report.outcomes[0].error or "")
+    clock.now += dt.timedelta(minutes=5)
+    await job.refresh_rates()
+    assert len(broken.asked) == 3
+
+
+async def test_retry_after_is_respected_across_refreshes(store: Store, session):
+    """An upstream asking to wait 20 minutes is not asked again before then."""
+    clock = Clock()
+    limited = FakeRates("nbk", error=UpstreamUnavailable("nbk", "HTTP 429", retry_after=1200))
+    job = Refresher(
+        make_settings(BREAKER_YAML),
+        SourceSet(rates=[limited], weather=[]),
+        store,
+        session,
+        clock=clock,
+    )
+    await job.refresh_rates()
+    clock.now += dt.timedelta(minutes=19)
+    await job.refresh_rates()
+    assert len(limited.asked) == 1
+    clock.now += dt.timedelta(minutes=2)
+    await job.refresh_rates()
+    assert len(limited.asked) == 2
+
+
+async def test_a_format_error_is_counted_as_a_rejection(settings, store: Store, session):
+    """A body that fails the adapter's checks counts as a rejected value of that source."""
+    from ticker import UpstreamFormatError
+
+    bad = FakeRates(
+        "nbk", error=UpstreamFormatError("nbk", "USD: published value must be positive")
+    )
+    report = await refresher(settings, store, session, rates=[bad]).refresh_rates()
+    assert report.rejections[0].reason == "nbk: USD: published value must be positive"
+    assert store.status("rates", ["nbk"])["nbk"].rejected == 1

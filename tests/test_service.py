@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from ticker import Store, create_app
@@ -150,3 +152,17 @@ async def test_empty_cache_answers_with_missing_items(aiohttp_client, settings, 
     body = await response.json()
     assert all(item["missing"] for item in body["rates"] + body["weather"])
     assert body["rates"][0]["rate"] is None
+
+
+async def test_stale_values_carry_a_discreet_marker(aiohttp_client, settings, store: Store):
+    """A stale value is still shown, with a marker whose tooltip says why."""
+    from .conftest import REFERENCE_RATES
+
+    store.put_rates(REFERENCE_RATES)
+    later = lambda: NOW + dt.timedelta(hours=3)  # noqa: E731 -- a clock three hours on
+    client = await aiohttp_client(create_app(settings, store=store, clock=later))
+    html = await (await client.get("/widget")).text()
+    assert '<span class="ticker-value">445.99</span><abbr class="ticker-stale-mark" ' in html
+    assert 'title="not refreshed for 3h">*</abbr>' in html
+    body = await (await client.get("/v1/strip")).json()
+    assert (body["rates"][0]["stale"], body["rates"][0]["age"]) == (True, 10800)

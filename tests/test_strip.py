@@ -103,12 +103,13 @@ def test_missing_items_are_marked_not_dropped(settings):
     assert strip.text == "usd/kzt — eur/kzt — rub/kzt — cny/kzt — · Astana —"
 
 
-def test_values_older_than_two_refreshes_are_stale(settings):
-    """A rate fetched more than two refresh intervals ago is flagged, with its age."""
+def test_values_older_than_one_and_a_half_refreshes_are_stale(settings):
+    """A rate not refreshed for over 1.5 intervals is flagged, with its age and why."""
     old = rate("USD", "445.99", fetched_at=NOW - dt.timedelta(hours=2, seconds=1))
     fresh = rate("EUR", "486.53", fetched_at=NOW - dt.timedelta(hours=1))
     strip = build_strip(settings, {"USD": old, "EUR": fresh}, {}, lang="en", now=NOW)
     assert (strip.rates[0].stale, strip.rates[0].age) == (True, 7201)
+    assert strip.rates[0].reason == "not refreshed for 2h1s"
     assert (strip.rates[1].stale, strip.rates[1].age) == (False, 3600)
 
 
@@ -162,3 +163,59 @@ def test_weather_outside_physical_bounds_is_rejected(changes):
     fields = weather().model_dump() | changes
     with pytest.raises(ValidationError):
         Weather.model_validate(fields)
+
+
+@pytest.mark.parametrize(
+    ("today", "dated", "stale"),
+    [
+        ("2026-11-28", "2026-11-27", False),
+        ("2026-11-30", "2026-11-27", False),
+        ("2026-11-30", "2026-11-30", False),
+        ("2026-12-01", "2026-11-27", True),
+        ("2026-11-27", "2026-11-25", True),
+    ],
+    ids=["saturday-shows-friday", "monday-shows-friday", "monday-shows-monday",
+         "tuesday-shows-friday", "friday-shows-wednesday"],
+)  # fmt: skip
+def test_rates_follow_the_publication_calendar(settings, today, dated, stale):
+    """A rate is current if dated on or after the last business day before today (Astana)."""
+    now = dt.datetime.fromisoformat(f"{today}T10:00:00+05:00")
+    usd = rate("USD", "445.99", fetched_at=now, date=dt.date.fromisoformat(dated))
+    item = build_strip(settings, {"USD": usd}, {}, lang="en", now=now).rates[0]
+    assert item.stale is stale
+    if stale:
+        assert item.reason.startswith(f"dated {dated}; a rate for")
+
+
+def test_items_past_max_age_are_hidden_and_say_why(settings):
+    """After max_age without a refresh a value is no longer shown; the item explains."""
+    old = NOW - settings.rates.max_age - dt.timedelta(seconds=1)
+    strip = build_strip(
+        settings,
+        {"USD": rate("USD", "445.99", fetched_at=old)},
+        {"astana": weather(fetched_at=NOW - dt.timedelta(hours=7))},
+        lang="en",
+        now=NOW,
+    )
+    usd, astana = strip.rates[0], strip.weather[0]
+    assert (usd.missing, usd.rate, usd.text) == (True, None, "—")
+    assert usd.reason == "hidden: not refreshed for 4d1s, over max_age"
+    assert (astana.missing, astana.reason) == (True, "hidden: not refreshed for 7h, over max_age")
+
+
+def test_a_held_jump_marks_the_shown_rate_stale(settings):
+    """While a jump is held back the previous rate is shown, stale, with the reason."""
+    held = {"USD": rate("USD", "600.00")}
+    item = build_strip(
+        settings, {"USD": REFERENCE_RATES[0]}, {}, lang="en", now=NOW, held=held
+    ).rates[0]
+    assert (item.text, item.stale) == ("445.99", True)
+    assert item.reason == "nbk published 600.00, held back until a second source agrees"
+
+
+def test_yesterdays_range_is_stale(settings):
+    """A reading whose min/max belong to another local date is flagged."""
+    reading = weather().model_copy(update={"date": dt.date(2026, 11, 27)})
+    item = build_strip(settings, {}, {"astana": reading}, lang="en", now=NOW).weather[0]
+    assert item.stale
+    assert item.reason == "the range is for 2026-11-27, not today (2026-11-28)"

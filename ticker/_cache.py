@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 import diskcache
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ticker._config import CacheSettings, DataKind
 from ticker._models import Rate, UtcDatetime, Weather
@@ -32,8 +32,8 @@ class CacheBackend(Protocol):
         """The values of those keys that are present."""
         ...
 
-    def set_many(self, items: Mapping[str, bytes]) -> None:
-        """Write all items at once: either all are written or none."""
+    def write(self, items: Mapping[str, bytes], delete: Sequence[str] = ()) -> None:
+        """Set ``items`` and remove ``delete`` at once: either all of it happens or none."""
         ...
 
     def close(self) -> None:
@@ -57,10 +57,12 @@ class DiskCache:
                 found[key] = value
         return found
 
-    def set_many(self, items: Mapping[str, bytes]) -> None:
+    def write(self, items: Mapping[str, bytes], delete: Sequence[str] = ()) -> None:
         with self._cache.transact():
             for key, value in items.items():
                 self._cache.set(key, value)
+            for key in delete:
+                self._cache.delete(key)
 
     def close(self) -> None:
         self._cache.close()
@@ -76,6 +78,8 @@ class SourceStatus(BaseModel):
     last_attempt: UtcDatetime
     last_success: UtcDatetime | None = None
     last_error: str | None = None
+    failures: int = Field(default=0, description="Failed refreshes in a row.")
+    rejected: int = Field(default=0, description="Values rejected by guards, in all.")
 
 
 class Store:
@@ -92,22 +96,38 @@ class Store:
         """The cached weather of each city that has one."""
         return self._load(Weather, "weather", city_ids)
 
-    def put_rates(self, rates: Iterable[Rate]) -> None:
-        """Store rates, replacing those of the same codes."""
-        self.backend.set_many({f"rate:{r.code}": r.model_dump_json().encode() for r in rates})
+    def put_rates(self, rates: Iterable[Rate], *, held: Iterable[Rate] = ()) -> None:
+        """Store accepted rates and the jumps held back, in one transaction.
+
+        A held rate is kept beside the accepted one of its code (which stays as it
+        was); accepting a code releases whatever was held for it.
+        """
+        accepted = {r.code: r for r in rates}
+        items = {f"rate:{code}": r.model_dump_json().encode() for code, r in accepted.items()}
+        items |= {f"held:{r.code}": r.model_dump_json().encode() for r in held}
+        self.backend.write(items, delete=[f"held:{code}" for code in accepted])
+
+    def held_rates(self, codes: Sequence[str]) -> dict[str, Rate]:
+        """The rate held back for each code that has one, awaiting confirmation."""
+        return self._load(Rate, "held", codes)
 
     def put_weather(self, readings: Iterable[Weather]) -> None:
         """Store weather readings, replacing those of the same cities."""
-        self.backend.set_many({f"weather:{w.city}": w.model_dump_json().encode() for w in readings})
+        self.backend.write({f"weather:{w.city}": w.model_dump_json().encode() for w in readings})
 
     def status(self, kind: DataKind, sources: Sequence[str]) -> dict[str, SourceStatus]:
         """The last recorded status of each named source of a kind."""
         return self._load(SourceStatus, f"status:{kind}", sources)
 
     def record(
-        self, kind: DataKind, source: str, *, at: dt.datetime, error: str | None = None
-    ) -> None:
-        """Record a source's refresh: a success when ``error`` is None."""
+        self,
+        kind: DataKind,
+        source: str,
+        *,
+        at: dt.datetime,
+        error: str | None = None,
+    ) -> SourceStatus:
+        """Record a source's refresh (a success when ``error`` is None) and return it."""
         previous = self.status(kind, [source]).get(source)
         status = SourceStatus(
             kind=kind,
@@ -115,8 +135,19 @@ class Store:
             last_attempt=at,
             last_success=at if error is None else previous and previous.last_success,
             last_error=error,
+            failures=0 if error is None else (previous.failures if previous else 0) + 1,
+            rejected=previous.rejected if previous else 0,
         )
-        self.backend.set_many({f"status:{kind}:{source}": status.model_dump_json().encode()})
+        self.backend.write({f"status:{kind}:{source}": status.model_dump_json().encode()})
+        return status
+
+    def count_rejected(self, kind: DataKind, source: str, *, at: dt.datetime) -> None:
+        """Count one value of a source that a guard rejected."""
+        previous = self.status(kind, [source]).get(source) or SourceStatus(
+            kind=kind, source=source, last_attempt=at
+        )
+        status = previous.model_copy(update={"rejected": previous.rejected + 1})
+        self.backend.write({f"status:{kind}:{source}": status.model_dump_json().encode()})
 
     def close(self) -> None:
         """Close the backend."""

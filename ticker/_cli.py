@@ -24,7 +24,7 @@ from ticker._config import Settings, load_settings
 from ticker._exceptions import ConfigError
 from ticker._refresh import Refresher
 from ticker._service import create_app
-from ticker._strip import build_strip
+from ticker._strip import strip_from_store
 from ticker._version import USER_AGENT, __version__
 from ticker.sources import SourceSet, build_sources
 
@@ -61,13 +61,7 @@ async def _refresh_once(settings: Settings, sources: SourceSet, lang: str) -> in
     try:
         async with aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}) as session:
             reports = await Refresher(settings, sources, store, session).refresh_all()
-        strip = build_strip(
-            settings,
-            store.rates(settings.rates.currencies),
-            store.weather([city.id for city in settings.weather.cities]),
-            lang=lang,
-            now=dt.datetime.now(dt.UTC),
-        )
+        strip = strip_from_store(settings, store, lang=lang, now=dt.datetime.now(dt.UTC))
     finally:
         store.close()
     print(strip.text)

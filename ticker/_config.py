@@ -17,6 +17,7 @@ import re
 import sys
 import zoneinfo
 from collections.abc import Sequence
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -223,6 +224,20 @@ class RatesSettings(_Strict):
     currencies: Annotated[list[CurrencyCode], Field(min_length=1), AfterValidator(_unique)]
     refresh: Duration = dt.timedelta(hours=1)
     sources: Sources
+    max_age: Duration = Field(
+        default=dt.timedelta(days=4),
+        description="After this long without a successful refresh a rate is hidden.",
+    )
+    max_jump: Decimal = Field(
+        default=Decimal("0.10"),
+        gt=0,
+        description="A move larger than this fraction is held until a second source agrees.",
+    )
+    agree_within: Decimal = Field(
+        default=Decimal("0.02"),
+        gt=0,
+        description="How close (a fraction) a second source must be to confirm a jump.",
+    )
 
 
 class City(_Strict):
@@ -251,6 +266,10 @@ class WeatherSettings(_Strict):
     refresh: Duration = dt.timedelta(minutes=15)
     cities: Annotated[list[City], Field(min_length=1)]
     sources: Sources
+    max_age: Duration = Field(
+        default=dt.timedelta(hours=6),
+        description="After this long without a successful refresh a city's weather is hidden.",
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Self:

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TypeVar
 
 import aiohttp
@@ -27,7 +29,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from ticker._cache import Store
 from ticker._config import City, DataKind, Settings
-from ticker._exceptions import UpstreamError
+from ticker._exceptions import UpstreamError, UpstreamFormatError
 from ticker._models import Rate, Weather
 from ticker.sources import SourceSet, WeatherSource
 
@@ -55,11 +57,22 @@ class SourceOutcome:
     source: str
     items: int
     error: str | None = None
+    skipped: bool = False
 
     @property
     def ok(self) -> bool:
         """Whether the source answered with usable data."""
         return self.error is None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A value a guard refused, with why."""
+
+    source: str
+    item: str
+    value: str
+    reason: str
 
 
 @dataclass
@@ -70,15 +83,25 @@ class RefreshReport:
     outcomes: list[SourceOutcome] = field(default_factory=list)
     stored: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
-        """Whether any source failed."""
+        """Whether any source failed or was skipped."""
         return any(not outcome.ok for outcome in self.outcomes)
 
 
+@dataclass
+class _Breaker:
+    """A source's failures in a row, and until when it is not asked."""
+
+    failures: int = 0
+    open_until: dt.datetime | None = None
+
+
 class Refresher:
-    """Fetches every configured item from its sources and stores what succeeded."""
+    """Fetches every configured item from its sources and stores what passed the guards."""
 
     def __init__(
         self,
@@ -94,24 +117,80 @@ class Refresher:
         self.store = store
         self.session = session
         self.clock = clock
+        self._policies = {
+            entry.label: entry for entry in [*settings.rates.sources, *settings.weather.sources]
+        }
+        self._breakers: dict[str, _Breaker] = {}
 
     async def refresh_rates(self) -> RefreshReport:
-        """Refresh every configured currency, trying sources in order."""
+        """Refresh every configured currency, trying sources in order.
+
+        A rate that moved more than ``max_jump`` against the cached one is held
+        back; it is accepted only if a later source agrees within ``agree_within``.
+        A later source's own value is used instead when it shows no such jump.
+        """
         report = RefreshReport("rates")
         wanted = self.settings.rates.currencies
-        found: dict[str, Rate] = {}
+        previous = self.store.rates(wanted)
+        accepted: dict[str, Rate] = {}
+        held: dict[str, Rate] = {}
         for source in self.sources.rates:
-            remaining = [code for code in wanted if code not in found]
-            if not remaining:
+            pending = [code for code in wanted if code not in accepted]
+            if not pending:
                 break
-            rates = await self._attempt(report, source.name, source.fetch(self.session, remaining))
+            fetch = functools.partial(source.fetch, self.session, pending)
+            rates = await self._attempt(report, source.name, fetch)
             for rate in rates or []:
-                if rate.code in remaining:
-                    found.setdefault(rate.code, rate)
-        self.store.put_rates(found.values())
-        report.stored = [code for code in wanted if code in found]
-        report.missing = [code for code in wanted if code not in found]
+                if rate.code in pending:
+                    self._judge(report, rate, previous.get(rate.code), accepted, held)
+        self.store.put_rates(accepted.values(), held=held.values())
+        report.stored = [code for code in wanted if code in accepted]
+        report.held = [code for code in wanted if code in held]
+        report.missing = [code for code in wanted if code not in accepted]
         return report
+
+    def _judge(
+        self,
+        report: RefreshReport,
+        rate: Rate,
+        previous: Rate | None,
+        accepted: dict[str, Rate],
+        held: dict[str, Rate],
+    ) -> None:
+        """Accept, hold or confirm one rate from one source."""
+        candidate = held.get(rate.code)
+        if candidate is not None and _moved(rate, candidate) <= self.settings.rates.agree_within:
+            log.info("rates: %s %s confirmed by %s", rate.code, candidate.rate, rate.source)
+            accepted[rate.code] = held.pop(rate.code)
+            return
+        move = _moved(rate, previous) if previous is not None else Decimal(0)
+        if move <= self.settings.rates.max_jump:
+            accepted[rate.code] = rate
+            held.pop(rate.code, None)
+        elif candidate is None:
+            held[rate.code] = rate
+            self._reject(
+                report,
+                Rejection(
+                    rate.source,
+                    rate.code,
+                    str(rate.rate),
+                    f"moved {move:.1%} against {previous and previous.rate}; "
+                    "held until a second source agrees",
+                ),
+            )
+
+    def _reject(self, report: RefreshReport, rejection: Rejection) -> None:
+        report.rejections.append(rejection)
+        self.store.count_rejected(report.kind, rejection.source, at=self.clock())
+        log.warning(
+            "%s: rejected %s %s from %s: %s",
+            report.kind,
+            rejection.item,
+            rejection.value,
+            rejection.source,
+            rejection.reason,
+        )
 
     async def refresh_weather(self) -> RefreshReport:
         """Refresh every configured city, trying sources in order for each."""
@@ -137,20 +216,35 @@ class Refresher:
         self, report: RefreshReport, city: City, sources: Sequence[WeatherSource]
     ) -> Weather | None:
         for source in sources:
-            reading = await self._attempt(report, source.name, source.fetch(self.session, city))
+            fetch = functools.partial(source.fetch, self.session, city)
+            reading = await self._attempt(report, source.name, fetch)
             if reading is not None and reading.city == city.id:
                 return reading
         return None
 
-    async def _attempt(self, report: RefreshReport, name: str, job: Awaitable[_T]) -> _T | None:
-        """Run one fetch; record and log its outcome; ``None`` when it failed."""
+    async def _attempt(
+        self, report: RefreshReport, name: str, fetch: Callable[[], Awaitable[_T]]
+    ) -> _T | None:
+        """Run one fetch unless the source cools down; record and log the outcome."""
+        breaker = self._breakers.setdefault(name, _Breaker())
+        now = self.clock()
+        if breaker.open_until is not None and now < breaker.open_until:
+            until = f"{breaker.open_until:%H:%M:%S}Z"
+            report.outcomes.append(
+                SourceOutcome(name, 0, f"{name}: cooling down until {until}", True)
+            )
+            return None
         started = time.perf_counter()
         error: str | None = None
         result: _T | None = None
+        retry_after: float | None = None
         try:
-            result = await job
+            result = await fetch()
         except UpstreamError as exc:
             error = str(exc)
+            retry_after = getattr(exc, "retry_after", None)
+            if isinstance(exc, UpstreamFormatError):
+                self._reject(report, Rejection(name, "*", "body", str(exc)))
         except Exception as exc:  # an adapter broke its contract: keep serving regardless
             log.exception("adapter %s raised an unexpected error", name)
             error = f"{name}: unexpected {type(exc).__name__}: {exc}"
@@ -159,10 +253,36 @@ class Refresher:
         report.outcomes.append(SourceOutcome(name, items, error))
         self.store.record(report.kind, name, at=self.clock(), error=error)
         if error is None:
+            breaker.failures = 0
             log.info("%s from %s: %d item(s) in %.2fs", report.kind, name, items, elapsed)
         else:
             log.warning("%s from %s failed after %.2fs: %s", report.kind, name, elapsed, error)
+            self._trip(breaker, name, retry_after)
         return result
+
+    def _trip(self, breaker: _Breaker, name: str, retry_after: float | None) -> None:
+        """Count a failure; cool the source down after too many, or when it asks us to wait."""
+        breaker.failures += 1
+        policy = self._policies.get(name)
+        now = self.clock()
+        until = None
+        if policy is not None and breaker.failures >= policy.max_failures:
+            until = now + policy.cooldown
+        if retry_after is not None:
+            until = max(until or now, now + dt.timedelta(seconds=retry_after))
+        if until is not None:
+            breaker.open_until = until
+            log.warning(
+                "%s failed %d time(s) in a row; not asked again before %s",
+                name,
+                breaker.failures,
+                f"{until:%Y-%m-%d %H:%M:%S}Z",
+            )
+
+
+def _moved(rate: Rate, reference: Rate) -> Decimal:
+    """How far ``rate`` is from ``reference``, as a fraction of the reference."""
+    return abs(rate.rate / reference.rate - 1)
 
 
 class _Job:

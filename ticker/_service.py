@@ -24,7 +24,7 @@ from ticker._cache import Store, open_store
 from ticker._config import Settings
 from ticker._models import Strip
 from ticker._refresh import Refresher, schedule, utc_now
-from ticker._strip import RatesHalf, WeatherHalf, build_strip, rates_text, weather_text
+from ticker._strip import RatesHalf, WeatherHalf, rates_text, strip_from_store, weather_text
 from ticker._version import USER_AGENT
 from ticker._widget import render_fragment
 from ticker.sources import SourceSet
@@ -81,15 +81,8 @@ def requested_language(request: web.Request) -> str:
 
 def current_strip(request: web.Request, lang: str) -> Strip:
     """The strip in ``lang`` from what the cache holds now."""
-    settings = request.app[SETTINGS_KEY]
-    store = request.app[STORE_KEY]
-    return build_strip(
-        settings,
-        store.rates(settings.rates.currencies),
-        store.weather([city.id for city in settings.weather.cities]),
-        lang=lang,
-        now=request.app[CLOCK_KEY](),
-    )
+    app = request.app
+    return strip_from_store(app[SETTINGS_KEY], app[STORE_KEY], lang=lang, now=app[CLOCK_KEY]())
 
 
 @routes.get("/v1/strip")

@@ -10,12 +10,14 @@ never signed.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ticker._config import City, Settings
+from ticker._cache import Store
+from ticker._config import City, RatesSettings, Settings, WeatherSettings, format_duration
 from ticker._models import Rate, RateItem, Strip, UtcDatetime, Weather, WeatherItem
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "rate_items",
     "rate_label",
     "rates_text",
+    "strip_from_store",
     "weather_items",
     "weather_text",
     "weather_value_text",
@@ -35,6 +38,11 @@ __all__ = [
 
 #: Shown in place of a value the cache does not hold.
 MISSING_TEXT = "—"
+#: A value is stale once this many refresh intervals passed without a refresh.
+STALE_AFTER_REFRESHES = 1.5
+#: Rates are dated in the National Bank's calendar.
+RATES_ZONE = zoneinfo.ZoneInfo("Asia/Almaty")
+SATURDAY = 5
 SEPARATOR = " · "
 _CENTS = Decimal("0.01")
 
@@ -96,57 +104,119 @@ def _age(fetched_at: dt.datetime, now: dt.datetime) -> int:
     return max(0, int((now - fetched_at).total_seconds()))
 
 
-def _is_stale(age: int, refresh: dt.timedelta) -> bool:
-    # One missed refresh is tolerated (jitter, a slow upstream); two are not.
-    return age > 2 * refresh.total_seconds()
+def _overdue(age: int, refresh: dt.timedelta) -> bool:
+    # Half an interval of slack covers the scheduler's jitter and a slow upstream.
+    return age > STALE_AFTER_REFRESHES * refresh.total_seconds()
+
+
+def _duration(seconds: float) -> str:
+    return format_duration(dt.timedelta(seconds=int(seconds)))
+
+
+def last_business_day_before(day: dt.date) -> dt.date:
+    """The last Monday-to-Friday date before ``day``."""
+    previous = day - dt.timedelta(days=1)
+    while previous.weekday() >= SATURDAY:
+        previous -= dt.timedelta(days=1)
+    return previous
+
+
+def _rate_staleness(rate: Rate, age: int, settings: RatesSettings, now: dt.datetime) -> str | None:
+    """Why a shown rate is stale, or None when it is current."""
+    if _overdue(age, settings.refresh):
+        return f"not refreshed for {_duration(age)}"
+    # Rates follow the publication calendar: the bank publishes for business days,
+    # so Friday's rate shown on Saturday or Monday morning is current.
+    expected = last_business_day_before(now.astimezone(RATES_ZONE).date())
+    if rate.date < expected:
+        return f"dated {rate.date}; a rate for {expected} or later was expected"
+    return None
+
+
+def _missing_rate(code: str, reason: str) -> RateItem:
+    return RateItem(
+        code=code, label=rate_label(code, 1), text=MISSING_TEXT, missing=True, reason=reason
+    )
 
 
 def rate_items(
-    codes: Sequence[str], cached: Mapping[str, Rate], *, refresh: dt.timedelta, now: dt.datetime
+    settings: RatesSettings,
+    cached: Mapping[str, Rate],
+    held: Mapping[str, Rate],
+    *,
+    now: dt.datetime,
 ) -> list[RateItem]:
-    """One item per configured code, in configured order, missing ones marked."""
+    """One item per configured code, in configured order; missing or hidden ones say why."""
     items = []
-    for code in codes:
+    for code in settings.currencies:
         rate = cached.get(code)
         if rate is None:
-            items.append(
-                RateItem(code=code, label=rate_label(code, 1), text=MISSING_TEXT, missing=True)
-            )
+            items.append(_missing_rate(code, "no value yet"))
             continue
         age = _age(rate.fetched_at, now)
+        if age > settings.max_age.total_seconds():
+            hidden = f"hidden: not refreshed for {_duration(age)}, over max_age"
+            items.append(_missing_rate(code, hidden))
+            continue
+        reason = _rate_staleness(rate, age, settings, now)
+        jump = held.get(code)
+        if jump is not None:
+            reason = f"{jump.source} published {jump.rate}, held back until a second source agrees"
         items.append(
             RateItem(
                 **rate.model_dump(),
                 label=rate_label(code, rate.quant),
                 text=format_published(rate.published, derived=rate.derived),
                 age=age,
-                stale=_is_stale(age, refresh),
+                stale=reason is not None,
+                reason=reason,
             )
         )
     return items
 
 
+def _weather_staleness(
+    reading: Weather, age: int, city: City, refresh: dt.timedelta, now: dt.datetime
+) -> str | None:
+    if _overdue(age, refresh):
+        return f"not refreshed for {_duration(age)}"
+    today = now.astimezone(city.zone).date()
+    if reading.date != today:
+        return f"the range is for {reading.date}, not today ({today})"
+    return None
+
+
 def weather_items(
-    cities: Sequence[City],
+    settings: WeatherSettings,
     cached: Mapping[str, Weather],
     *,
     lang: str,
-    refresh: dt.timedelta,
     now: dt.datetime,
 ) -> list[WeatherItem]:
-    """One item per configured city, in configured order, missing ones marked."""
+    """One item per configured city, in configured order; missing or hidden ones say why."""
     items = []
-    for city in cities:
+    for city in settings.cities:
         name = city.display_name(lang)
         reading = cached.get(city.id)
-        if reading is None:
+        age = _age(reading.fetched_at, now) if reading is not None else 0
+        if reading is None or age > settings.max_age.total_seconds():
+            reason = (
+                "no value yet"
+                if reading is None
+                else (f"hidden: not refreshed for {_duration(age)}, over max_age")
+            )
             items.append(
                 WeatherItem(
-                    city=city.id, name=name, text=MISSING_TEXT, missing=True, timezone=city.timezone
+                    city=city.id,
+                    name=name,
+                    text=MISSING_TEXT,
+                    missing=True,
+                    timezone=city.timezone,
+                    reason=reason,
                 )
             )
             continue
-        age = _age(reading.fetched_at, now)
+        staleness = _weather_staleness(reading, age, city, settings.refresh, now)
         items.append(
             WeatherItem(
                 **reading.model_dump(),
@@ -154,7 +224,8 @@ def weather_items(
                 timezone=city.timezone,
                 text=weather_value_text(reading),
                 age=age,
-                stale=_is_stale(age, refresh),
+                stale=staleness is not None,
+                reason=staleness,
             )
         )
     return items
@@ -177,15 +248,25 @@ def build_strip(
     *,
     lang: str,
     now: dt.datetime,
+    held: Mapping[str, Rate] | None = None,
 ) -> Strip:
-    """The whole strip in ``lang`` from what the cache holds at ``now``."""
-    rate_list = rate_items(
-        settings.rates.currencies, rates, refresh=settings.rates.refresh, now=now
-    )
-    weather_list = weather_items(
-        settings.weather.cities, weather, lang=lang, refresh=settings.weather.refresh, now=now
-    )
+    """The whole strip in ``lang`` from cached values at ``now``."""
+    rate_list = rate_items(settings.rates, rates, held or {}, now=now)
+    weather_list = weather_items(settings.weather, weather, lang=lang, now=now)
     text = SEPARATOR.join(
         part for part in (rates_text(rate_list), weather_text(weather_list)) if part
     )
     return Strip(lang=lang, rates=rate_list, weather=weather_list, text=text, generated_at=now)
+
+
+def strip_from_store(settings: Settings, store: Store, *, lang: str, now: dt.datetime) -> Strip:
+    """The whole strip in ``lang`` from what ``store`` holds at ``now``."""
+    codes = settings.rates.currencies
+    return build_strip(
+        settings,
+        store.rates(codes),
+        store.weather([city.id for city in settings.weather.cities]),
+        lang=lang,
+        now=now,
+        held=store.held_rates(codes),
+    )

@@ -16,6 +16,13 @@ __all__ = ["RTL_LANGUAGES", "render_fragment"]
 RTL_LANGUAGES = frozenset({"kk-Arab"})
 
 
+def _mark(item: RateItem | WeatherItem) -> str:
+    """A discreet marker on a stale value, its reason in the tooltip."""
+    if not item.stale:
+        return ""
+    return f'<abbr class="ticker-stale-mark" title="{escape(item.reason or "stale")}">*</abbr>'
+
+
 def _rate(item: RateItem) -> str:
     classes = "ticker-rate"
     if item.missing:
@@ -27,7 +34,7 @@ def _rate(item: RateItem) -> str:
     return (
         f'<li class="{classes}" data-code="{escape(item.code)}">'
         f'<span class="ticker-label">{escape(item.label)}</span> '
-        f'<span class="ticker-value">{escape(item.text)}</span></li>'
+        f'<span class="ticker-value">{escape(item.text)}</span>{_mark(item)}</li>'
     )
 
 
@@ -40,7 +47,7 @@ def _city(item: WeatherItem) -> str:
     return (
         f'<li class="{classes}" data-city="{escape(item.city)}">'
         f'<span class="ticker-name">{escape(item.name)}</span> '
-        f'<span class="ticker-value">{escape(item.text)}</span></li>'
+        f'<span class="ticker-value">{escape(item.text)}</span>{_mark(item)}</li>'
     )
 
 
