@@ -86,7 +86,8 @@ class NbkRates:
     def _items(self, body: bytes) -> list[tuple[Element, str | None]]:
         try:
             root = fromstring(body)
-        except (ParseError, DefusedXmlException) as exc:
+        # An unknown declared encoding raises LookupError, a multi-byte one ValueError.
+        except (ParseError, DefusedXmlException, LookupError, ValueError) as exc:
             raise UpstreamFormatError(self.name, f"not safe, well-formed XML: {exc}") from exc
         # Iterate items only: the channel's own <title> and <description> share their tags.
         if root.tag == "rss":

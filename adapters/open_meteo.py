@@ -15,7 +15,6 @@ which this adapter does not send.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import zoneinfo
 from typing import Any
 
@@ -30,7 +29,7 @@ from pydantic import (
 )
 
 from ticker import City, SourceSettings, UpstreamFormatError, Weather
-from ticker.sources import Fetcher, NoOptions, describe, join_url
+from ticker.sources import Fetcher, NoOptions, describe, join_url, json_object
 
 __all__ = ["DEFAULT_URL", "FORECAST_PATH", "OpenMeteoWeather"]
 
@@ -117,13 +116,7 @@ class OpenMeteoWeather:
             raise UpstreamFormatError(self.name, str(exc)) from exc
 
     def _document(self, body: bytes) -> dict[str, Any]:
-        try:
-            document = json.loads(body)
-        except ValueError as exc:
-            raise UpstreamFormatError(self.name, f"not JSON: {exc}") from exc
-        if not isinstance(document, dict):
-            kind = type(document).__name__
-            raise UpstreamFormatError(self.name, f"expected a JSON object, got {kind}")
+        document = json_object(body, self.name)
         # Documented error body (sent with HTTP 400): {"error": true, "reason": "..."}.
         if document.get("error") is True:
             reason = document.get("reason", "no reason given")

@@ -174,7 +174,7 @@ class Fetcher:
                 f"no answer from {_public(url)} within {self.timeout.total_seconds():g}s"
             ) from exc
         except aiohttp.ClientError as exc:
-            raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
+            raise _Retryable(self._scrub(f"{type(exc).__name__}: {exc}")) from exc
 
     async def _follow(
         self,
@@ -196,7 +196,9 @@ class Fetcher:
                 if response.status not in OK_STATUSES:
                     await self._refuse(response, current)
                 if response.status == 203:
-                    log.warning("%s: %s answered 203 (deprecated or beta)", self.source, current)
+                    log.warning(
+                        "%s: %s answered 203 (deprecated or beta)", self.source, _public(current)
+                    )
                 body = await self._read(response)
                 self._remember(key, body, response)
                 return body

@@ -69,7 +69,7 @@ class Rate(BaseModel):
         default=None, description="Change of `published` against the previous publication."
     )
     direction: Direction = Direction.FLAT
-    date: dt.date = Field(description="The date the rate applies to (Asia/Almaty calendar).")
+    date: dt.date = Field(description="The date the source says the rate applies to.")
     source: str
     fetched_at: UtcDatetime
     derived: bool = Field(

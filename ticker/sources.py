@@ -25,8 +25,10 @@ escapes: the refresher relies on that to keep the last good data.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
@@ -42,7 +44,7 @@ from ticker._config import (
     SourceSettings,
     validation_problems,
 )
-from ticker._exceptions import ConfigError, describe_problems
+from ticker._exceptions import ConfigError, UpstreamFormatError, describe_problems
 from ticker._http import MAX_BODY_BYTES, Fetcher
 from ticker._models import Rate, Weather
 
@@ -58,6 +60,7 @@ __all__ = [
     "build_sources",
     "describe",
     "join_url",
+    "json_object",
     "load_adapter",
 ]
 
@@ -108,6 +111,27 @@ class NoOptions(BaseModel):
 def describe(exc: ValidationError) -> str:
     """A validation error as one line of ``key path: message`` pairs."""
     return describe_problems(validation_problems(exc))
+
+
+def json_object(body: bytes, source: str, *, exact: bool = False) -> dict[str, Any]:
+    """A JSON body that must be an object; ``exact`` reads numbers as Decimal.
+
+    Raises :class:`~ticker.UpstreamFormatError` for anything else, deep nesting included.
+    """
+    try:
+        if exact:
+            # NaN and Infinity become non-finite Decimals, for the model checks to refuse.
+            document = json.loads(
+                body, parse_float=Decimal, parse_int=Decimal, parse_constant=Decimal
+            )
+        else:
+            document = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise UpstreamFormatError(source, f"not JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        kind = type(document).__name__
+        raise UpstreamFormatError(source, f"expected a JSON object, got {kind}")
+    return document
 
 
 @dataclass(frozen=True)
