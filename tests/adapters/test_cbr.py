@@ -1,0 +1,401 @@
+"""CbrRates: the Bank of Russia's XML_daily.asp, crossed through RUB into KZT rates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from xml.etree.ElementTree import ParseError
+
+import aiohttp
+import pytest
+from aiohttp import web
+from defusedxml import DefusedXmlException
+from pydantic import ValidationError
+
+from adapters.cbr import CbrRates
+from ticker import SourceSettings, UpstreamFormatError, UpstreamUnavailable
+from ticker._strip import format_published
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FETCHED_AT = dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.UTC)
+TODAY = dt.date(2026, 11, 28)
+#: The fixture's KZT entry: 17,3010 roubles per 100 tenge.
+KZT_VALUE = Decimal("17.3010")
+
+HTML_PAGE = (
+    b'<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8"><title>404</title></head>'
+    b"<body><h1>\xd0\xa1\xd1\x82\xd1\x80\xd0\xb0\xd0\xbd\xd0\xb8\xd1\x86\xd0\xb0</h1></body></html>"
+)
+HTML_XHTML = (
+    b'<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml">'
+    b"<head><title>Service Unavailable</title></head><body /></html>"
+)
+XML_BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<ValCurs Date="28.11.2026"><Valute><CharCode>&lol3;</CharCode></Valute></ValCurs>"""
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE ValCurs [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<ValCurs Date="28.11.2026"><Valute><Name>&secret;</Name></Valute></ValCurs>"""
+
+
+def _fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def _valute(
+    code: str = "USD", *, value: str = "77,1607", nominal: str = "1", name: str = "Доллар США"
+) -> str:
+    return (
+        f'<Valute ID="R01235"><NumCode>840</NumCode><CharCode>{code}</CharCode>'
+        f"<Nominal>{nominal}</Nominal><Name>{name}</Name><Value>{value}</Value></Valute>"
+    )
+
+
+KZT = _valute("KZT", value="17,3010", nominal="100", name="Казахстанских тенге")
+
+
+def _valcurs(*valutes: str, date: str = "28.11.2026", encoding: str = "windows-1251") -> bytes:
+    """A ValCurs document around ``valutes``, encoded as its declaration says."""
+    return (
+        f'<?xml version="1.0" encoding="{encoding}"?>'
+        f'<ValCurs Date="{date}" name="Foreign Currency Market">{"".join(valutes)}</ValCurs>'
+    ).encode(encoding)
+
+
+def _by_code(body: bytes) -> dict:
+    rates = CbrRates(SourceSettings(adapter="cbr")).parse(body, fetched_at=FETCHED_AT)
+    return {rate.code: rate for rate in rates}
+
+
+@pytest.fixture
+def cbr():
+    return CbrRates(SourceSettings(adapter="cbr"))
+
+
+@pytest.fixture
+async def session():
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def _serve(aiohttp_server, route, handler, **options):
+    app = web.Application()
+    app.router.add_get(route, handler)
+    server = await aiohttp_server(app)
+    # No retries: the Fetcher's own tests cover them; here one answer is the case.
+    url = str(server.make_url("/"))
+    return server, SourceSettings(adapter="cbr", url=url, retries=0, **options)
+
+
+def test_fixture_gives_the_strip_values():
+    """The reference fixture shows the strip's USD, EUR, RUB and CNY values to two decimals."""
+    rates = _by_code(_fixture("cbr_xml_daily.xml"))
+    shown = {
+        code: format_published(rates[code].published, derived=True)
+        for code in ("USD", "EUR", "RUB", "CNY")
+    }
+    assert shown == {"USD": "445.99", "EUR": "486.53", "RUB": "5.78", "CNY": "64.16"}
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "nominal"),
+    [
+        ("USD", "77.1607", 1),
+        ("TRY", "23.4567", 10),
+        ("JPY", "51.2345", 100),
+        ("KRW", "57.3000", 1000),
+        ("UZS", "64.0000", 10000),
+    ],
+    ids=["nominal-1", "nominal-10", "nominal-100", "nominal-1000", "nominal-10000"],
+)
+def test_cross_rate_is_exact(code, value, nominal):
+    """X/KZT is (Value / Nominal) / (Value of KZT / 100), every computed digit kept."""
+    rate = _by_code(_fixture("cbr_xml_daily.xml"))[code]
+    assert rate.rate == Decimal(value) / nominal / (KZT_VALUE / 100)
+
+
+def test_rub_is_100_over_the_kzt_value():
+    """RUB/KZT is 100 / Value of KZT, because the bank quotes roubles per 100 tenge."""
+    rub = _by_code(_fixture("cbr_xml_daily.xml"))["RUB"]
+    assert rub.rate == 100 / KZT_VALUE
+    assert (format_published(rub.published, derived=True), rub.quant) == ("5.78", 1)
+
+
+@pytest.mark.parametrize(
+    ("code", "quant", "shown"),
+    [("UZS", 100, "3.70"), ("KRW", 10, "3.31"), ("HUF", 1, "1.24"), ("USD", 1, "445.99")],
+    ids=["uzs-per-100", "krw-per-10", "huf-per-1", "usd-per-1"],
+)
+def test_quant_is_chosen_for_small_currencies(code, quant, shown):
+    """A currency worth less than 1 KZT is quoted per the power of ten that is worth at least 1."""
+    rate = _by_code(_fixture("cbr_xml_daily.xml"))[code]
+    assert (rate.quant, format_published(rate.published, derived=True)) == (quant, shown)
+    assert rate.rate == rate.published / quant
+
+
+def test_every_rate_is_derived_dated_and_kzt_is_left_out(cbr):
+    """RUB comes first, then the document's currencies without KZT, all derived and dated."""
+    rates = cbr.parse(_fixture("cbr_xml_daily.xml"), fetched_at=FETCHED_AT)
+    codes = ["RUB", "HUF", "USD", "EUR", "KGS", "CNY", "XDR", "TRY", "UZS", "KRW", "JPY"]
+    assert [rate.code for rate in rates] == codes
+    assert {(r.derived, r.date, r.source, r.fetched_at) for r in rates} == {
+        (True, TODAY, "cbr", FETCHED_AT)
+    }
+
+
+def test_windows_1251_bytes_are_decoded_by_their_declaration():
+    """The fixture is genuine windows-1251 (not UTF-8) and parses through its declaration."""
+    body = _fixture("cbr_xml_daily.xml")
+    assert "Казахстанских тенге".encode("windows-1251") in body
+    with pytest.raises(UnicodeDecodeError):
+        body.decode("utf-8")
+    assert "USD" in _by_code(body)
+
+
+def test_utf8_mirror_document_gives_the_same_rates():
+    """The mirror's daily_utf8.xml (same XML re-encoded as UTF-8) gives the same rates."""
+    original = _fixture("cbr_xml_daily.xml")
+    text = original.decode("windows-1251").replace('"windows-1251"', '"utf-8"', 1)
+    assert _by_code(text.encode("utf-8")) == _by_code(original)
+
+
+@pytest.mark.parametrize(
+    ("value", "nominal"),
+    [("23,4567", "10"), ("2,34567", "1"), ("234,567", "100")],
+    ids=["nominal-10", "nominal-1", "nominal-100"],
+)
+def test_a_changed_nominal_gives_the_same_rate(value, nominal):
+    """TRY went from Nominal 10 to 1 and back: the same price per unit gives the same rate."""
+    rates = _by_code(_valcurs(KZT, _valute("TRY", value=value, nominal=nominal)))
+    assert rates["TRY"].rate == Decimal("2.34567") / (KZT_VALUE / 100)
+
+
+def test_kzt_nominal_is_read_not_assumed():
+    """Were KZT quoted per 1 tenge, the same price per tenge would give the same rates."""
+    per_one = _valute("KZT", value="0,17301", nominal="1", name="Казахстанский тенге")
+    rate = _by_code(_valcurs(per_one, _valute()))["USD"]
+    assert rate.rate == Decimal("77.1607") / Decimal("0.17301")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("77,1607", "77.1607"), ("77", "77"), (" 77,1607 ", "77.1607")],
+    ids=["comma-decimals", "whole", "padded"],
+)
+def test_value_is_read_with_a_decimal_comma(value, expected):
+    """Value is written with a decimal comma, or as a whole number."""
+    rate = _by_code(_valcurs(KZT, _valute(value=value)))["USD"]
+    assert rate.rate == Decimal(expected) / (KZT_VALUE / 100)
+
+
+@pytest.mark.parametrize(
+    ("date", "expected"),
+    [("28.11.2020", dt.date(2020, 11, 28)), ("02.01.2026", dt.date(2026, 1, 2))],
+    ids=["saturday", "zero-padded"],
+)
+def test_valcurs_date_is_the_rate_date(date, expected):
+    """ValCurs Date (DD.MM.YYYY) is the date of every rate, Saturdays included."""
+    assert {rate.date for rate in _by_code(_valcurs(KZT, _valute(), date=date)).values()} == {
+        expected
+    }
+
+
+def test_entry_without_a_currency_code_is_skipped():
+    """A Valute whose CharCode is no three-letter code is skipped and the rest are kept."""
+    rates = _by_code(_valcurs(KZT, _valute(""), _valute("usd"), _valute("EUR")))
+    assert list(rates) == ["RUB", "EUR"]
+
+
+def test_document_with_only_kzt_gives_rub():
+    """A document with KZT alone still gives the rouble's rate."""
+    assert list(_by_code(_valcurs(KZT))) == ["RUB"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [_valcurs(_valute(), _valute("EUR")), _valcurs(_valute("KZ"), _valute())],
+    ids=["no-kzt", "malformed-kzt-code"],
+)
+def test_document_without_kzt_is_a_format_error(cbr, body):
+    """Without a KZT entry nothing can be crossed into KZT, so the document is refused."""
+    with pytest.raises(UpstreamFormatError, match=r"^cbr: no KZT rate"):
+        cbr.parse(body, fetched_at=FETCHED_AT)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        HTML_PAGE,
+        HTML_XHTML,
+        b"",
+        b"Service Temporarily Unavailable",
+        _fixture("cbr_xml_daily.xml")[:700],
+        XML_BOMB,
+        EXTERNAL_ENTITY,
+        _valcurs(),
+        _valcurs(_valute(""), _valute("12")),
+        _fixture("nbk_rates_all.xml"),
+        b'{"Date": "2026-11-28T11:30:00+03:00", "Valute": {}}',
+        b'<?xml version="1.0" encoding="x-no-such"?><ValCurs Date="28.11.2026" />',
+        b'<?xml version="1.0" encoding="shift_jis"?><ValCurs Date="28.11.2026" />',
+        _valcurs(KZT, _valute(), date="2026-11-28"),
+        _valcurs(KZT, _valute(), date="31.02.2026"),
+        _valcurs(KZT, _valute(), date=""),
+    ],
+    ids=[
+        "html-page",
+        "xhtml-page",
+        "empty",
+        "plain-text",
+        "truncated",
+        "xml-bomb",
+        "external-entity",
+        "empty-valcurs",
+        "no-usable-entry",
+        "other-xml",
+        "daily-json",
+        "unknown-encoding",
+        "multi-byte-encoding",
+        "iso-date",
+        "impossible-date",
+        "empty-date",
+    ],
+)
+def test_bad_document_is_a_format_error(cbr, body):
+    """A body that is not a ValCurs document with rates raises UpstreamFormatError, never []."""
+    with pytest.raises(UpstreamFormatError, match=r"^cbr: "):
+        cbr.parse(body, fetched_at=FETCHED_AT)
+
+
+@pytest.mark.parametrize(
+    "valute",
+    [
+        _valute(value=""),
+        _valute(value="abc"),
+        _valute(value="-77,1607"),
+        _valute(value="0,0000"),
+        _valute(value="77.1607"),
+        _valute(value="1 077,16"),
+        _valute(value="NaN"),
+        _valute(nominal="0"),
+        _valute(nominal=""),
+        _valute(nominal="ten"),
+        _valute(nominal="-1"),
+        _valute(nominal="1,5"),
+        "<Valute><CharCode>USD</CharCode><Nominal>1</Nominal></Valute>",
+        _valute() + _valute(),
+    ],
+    ids=[
+        "empty-value",
+        "garbage-value",
+        "negative-value",
+        "zero-value",
+        "dot-decimals",
+        "grouped-digits",
+        "nan-value",
+        "nominal-zero",
+        "nominal-empty",
+        "nominal-garbage",
+        "nominal-negative",
+        "nominal-fraction",
+        "value-missing",
+        "listed-twice",
+    ],
+)
+def test_bad_entry_is_a_format_error_naming_the_currency(cbr, valute):
+    """An entry with an unusable Value or Nominal fails the whole document, naming the currency."""
+    with pytest.raises(UpstreamFormatError, match=r"^cbr: USD: "):
+        cbr.parse(_valcurs(KZT, valute, _valute("EUR")), fetched_at=FETCHED_AT)
+
+
+def test_bad_kzt_entry_is_a_format_error_naming_kzt(cbr):
+    """A KZT entry of zero roubles is refused rather than divided by."""
+    body = _valcurs(_valute("KZT", value="0,0000", nominal="100"), _valute())
+    with pytest.raises(UpstreamFormatError, match=r"^cbr: KZT: <Value> is zero"):
+        cbr.parse(body, fetched_at=FETCHED_AT)
+
+
+@pytest.mark.parametrize(
+    ("body", "cause"),
+    [
+        (b"<ValCurs>", ParseError),
+        (XML_BOMB, DefusedXmlException),
+        (b'<?xml version="1.0" encoding="x-no-such"?><ValCurs/>', LookupError),
+        (_valcurs(KZT, date="31.02.2026"), ValueError),
+        (_valcurs(KZT, _valute(value="abc")), ValueError),
+    ],
+    ids=["parse-error", "defused", "unknown-encoding", "impossible-date", "value"],
+)
+def test_format_error_keeps_the_low_level_cause(cbr, body, cause):
+    """The low-level error is kept as the format error's __cause__."""
+    with pytest.raises(UpstreamFormatError) as info:
+        cbr.parse(body, fetched_at=FETCHED_AT)
+    assert isinstance(info.value.__cause__, cause)
+
+
+def test_unknown_option_is_refused():
+    """A key the adapter does not know (date_req is not one) is refused when it is built."""
+    with pytest.raises(ValidationError, match="date_req"):
+        CbrRates(SourceSettings(adapter="cbr", date_req="28/11/2026"))
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["https://evil.example/daily_utf8.xml", "//evil.example/daily_utf8.xml", "/abs.xml", ""],
+    ids=["absolute-url", "protocol-relative", "absolute-path", "empty"],
+)
+def test_path_option_must_stay_under_the_base_url(path):
+    """The path option is relative to the base URL, so it can never name another host."""
+    with pytest.raises(ValidationError, match="path"):
+        CbrRates(SourceSettings(adapter="cbr", path=path))
+
+
+async def test_fetch_reads_xml_daily(aiohttp_server, session):
+    """fetch GETs /scripts/XML_daily.asp under the configured base URL and parses it."""
+    requests = []
+
+    async def handler(request):
+        requests.append((request.path, dict(request.query)))
+        return web.Response(body=_fixture("cbr_xml_daily.xml"), content_type="application/xml")
+
+    _, settings = await _serve(aiohttp_server, "/scripts/XML_daily.asp", handler)
+    rates = await CbrRates(settings).fetch(session, ["USD"])
+    assert requests == [("/scripts/XML_daily.asp", {})]
+    assert len(rates) == 11
+    assert rates[0].fetched_at.tzinfo is not None
+
+
+async def test_fetch_path_option_reads_the_mirror(aiohttp_server, session):
+    """With path: daily_utf8.xml, fetch reads the mirror's UTF-8 file instead."""
+    body = _fixture("cbr_xml_daily.xml").decode("windows-1251").replace("windows-1251", "utf-8")
+
+    async def handler(request):
+        return web.Response(body=body.encode(), content_type="application/xml")
+
+    _, settings = await _serve(aiohttp_server, "/daily_utf8.xml", handler, path="daily_utf8.xml")
+    rates = await CbrRates(settings).fetch(session, ["USD"])
+    assert format_published(rates[0].published, derived=True) == "5.78"
+
+
+async def test_fetch_html_page_is_a_format_error(aiohttp_server, session):
+    """An HTML page served with 200 OK raises UpstreamFormatError from fetch."""
+
+    async def handler(request):
+        return web.Response(body=HTML_PAGE, content_type="text/html")
+
+    _, settings = await _serve(aiohttp_server, "/scripts/XML_daily.asp", handler)
+    with pytest.raises(UpstreamFormatError):
+        await CbrRates(settings).fetch(session, ["USD"])
+
+
+async def test_fetch_http_500_is_unavailable(aiohttp_server, session):
+    """An HTTP 500 answer raises UpstreamUnavailable."""
+
+    async def handler(request):
+        return web.Response(status=500, body=HTML_PAGE, content_type="text/html")
+
+    _, settings = await _serve(aiohttp_server, "/scripts/XML_daily.asp", handler)
+    with pytest.raises(UpstreamUnavailable, match="HTTP 500"):
+        await CbrRates(settings).fetch(session, ["USD"])

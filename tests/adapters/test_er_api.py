@@ -1,0 +1,327 @@
+"""ErApiRates: ExchangeRate-API's open latest/USD rates, crossed into KZT rates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from pydantic import ValidationError
+
+from adapters.er_api import ErApiRates
+from ticker import SourceSettings, UpstreamFormatError, UpstreamUnavailable
+from ticker._strip import format_published
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FETCHED_AT = dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.UTC)
+#: The fixture's time_last_update_unix: 2026-11-28 00:02:31 UTC.
+UPDATED = 1795824151
+#: The fixture's KZT per 1 USD.
+KZT_PER_USD = Decimal("445.99")
+
+HTML_PAGE = (
+    b"<!DOCTYPE html><html><head><title>429 Too Many Requests</title></head>"
+    b"<body><h1>Too Many Requests</h1></body></html>"
+)
+
+
+def _fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def _latest(rates: dict | None = None, **fields) -> bytes:
+    """A latest/USD response with ``fields`` and ``rates``, each rate given as raw JSON text."""
+    document = {"result": "success", "time_last_update_unix": UPDATED, "base_code": "USD"}
+    head = json.dumps({**document, **fields})[1:-1]
+    # Raw text, so a test can send long digits, NaN or a string exactly as written.
+    rates = {"KZT": "445.99"} if rates is None else rates
+    numbers = ",".join(f'"{code}":{value}' for code, value in rates.items())
+    return f'{{{head},"rates":{{{numbers}}}}}'.encode()
+
+
+def _by_code(body: bytes) -> dict:
+    rates = ErApiRates(SourceSettings(adapter="er-api")).parse(body, fetched_at=FETCHED_AT)
+    return {rate.code: rate for rate in rates}
+
+
+@pytest.fixture
+def er_api():
+    return ErApiRates(SourceSettings(adapter="er-api"))
+
+
+@pytest.fixture
+async def session():
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def _serve(aiohttp_server, route, handler):
+    app = web.Application()
+    app.router.add_get(route, handler)
+    server = await aiohttp_server(app)
+    # No retries: the Fetcher's own tests cover them; here one answer is the case.
+    return server, SourceSettings(adapter="er-api", url=str(server.make_url("/")), retries=0)
+
+
+def test_fixture_gives_the_strip_values():
+    """The reference fixture shows the strip's USD, EUR, RUB and CNY values to two decimals."""
+    rates = _by_code(_fixture("er_api_latest_usd.json"))
+    shown = {
+        code: format_published(rates[code].published, derived=True)
+        for code in ("USD", "EUR", "RUB", "CNY")
+    }
+    assert shown == {"USD": "445.99", "EUR": "486.53", "RUB": "5.78", "CNY": "64.16"}
+
+
+@pytest.mark.parametrize(
+    ("code", "per_usd"),
+    [("USD", "1"), ("EUR", "0.91667"), ("RUB", "77.16"), ("UZS", "12650.5")],
+    ids=["base", "eur", "rub", "uzs"],
+)
+def test_cross_rate_is_exact(code, per_usd):
+    """X/KZT is rates[KZT] / rates[X], from the digits as sent, every computed digit kept."""
+    rate = _by_code(_fixture("er_api_latest_usd.json"))[code]
+    assert rate.rate == KZT_PER_USD / Decimal(per_usd)
+
+
+def test_usd_is_the_kzt_rate_itself():
+    """USD/KZT is rates[KZT] exactly, quoted per one dollar."""
+    usd = _by_code(_fixture("er_api_latest_usd.json"))["USD"]
+    assert (usd.rate, usd.published, usd.quant) == (KZT_PER_USD, KZT_PER_USD, 1)
+
+
+@pytest.mark.parametrize(
+    ("code", "quant", "shown"),
+    [("UZS", 100, "3.53"), ("IRR", 100, "1.06"), ("VND", 100, "1.76"), ("JPY", 1, "2.97")],
+    ids=["uzs-per-100", "irr-per-100", "vnd-per-100", "jpy-per-1"],
+)
+def test_quant_is_chosen_for_small_currencies(code, quant, shown):
+    """A currency worth less than 1 KZT is quoted per the power of ten that is worth at least 1."""
+    rate = _by_code(_fixture("er_api_latest_usd.json"))[code]
+    assert (rate.quant, format_published(rate.published, derived=True)) == (quant, shown)
+
+
+def test_every_rate_is_derived_dated_and_kzt_is_left_out(er_api):
+    """Every currency but KZT comes back in the response's order, derived and dated."""
+    rates = er_api.parse(_fixture("er_api_latest_usd.json"), fetched_at=FETCHED_AT)
+    codes = ["USD", "AED", "CNY", "EUR", "IRR", "JPY", "KGS", "RUB", "UZS", "VND"]
+    assert [rate.code for rate in rates] == codes
+    assert {(r.derived, r.date, r.source, r.fetched_at) for r in rates} == {
+        (True, dt.date(2026, 11, 28), "er-api", FETCHED_AT)
+    }
+
+
+def test_digits_are_kept_as_sent():
+    """A value with more digits than a float holds is used exactly as written."""
+    rates = _by_code(_latest({"KZT": "445.990000000000000001", "EUR": "0.1"}))
+    assert rates["EUR"].rate == Decimal("4459.90000000000000001")
+
+
+@pytest.mark.parametrize(
+    ("updated", "date"),
+    [
+        (UPDATED, dt.date(2026, 11, 28)),
+        (UPDATED - 151, dt.date(2026, 11, 28)),
+        (UPDATED - 152, dt.date(2026, 11, 27)),
+    ],
+    ids=["after-midnight", "midnight", "just-before-midnight"],
+)
+def test_date_is_the_utc_date_of_the_last_update(updated, date):
+    """The rates' date is the UTC calendar date of time_last_update_unix."""
+    rates = _by_code(_latest({"KZT": "445.99", "USD": "1"}, time_last_update_unix=updated))
+    assert rates["USD"].date == date
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["usd", "US", "USDT", "$myro", "1000sats", ""],
+    ids=["lower-case", "two-letters", "four-letters", "symbol", "digits", "empty"],
+)
+def test_key_that_is_no_currency_code_is_skipped(code):
+    """A key that is not three upper-case letters is skipped, whatever its value."""
+    rates = _by_code(_latest({"KZT": "445.99", code: '"n/a"', "EUR": "0.91667"}))
+    assert list(rates) == ["EUR"]
+
+
+def test_error_body_with_200_is_a_format_error_naming_the_error_type(er_api):
+    """The documented error body, sent with HTTP 200, names its error-type."""
+    body = b'{"result":"error","documentation":"https://www.exchangerate-api.com/docs/free",'
+    body += b'"error-type":"unsupported-code"}'
+    with pytest.raises(UpstreamFormatError, match=r"^er-api: .*refused.*: unsupported-code$"):
+        er_api.parse(body, fetched_at=FETCHED_AT)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _latest({"EUR": "0.91667", "USD": "1"}),
+        _latest({"kzt": "445.99", "USD": "1"}),
+    ],
+    ids=["absent", "lower-case"],
+)
+def test_response_without_kzt_is_a_format_error(er_api, body):
+    """Without a KZT rate nothing can be crossed into KZT, so the response is refused."""
+    with pytest.raises(UpstreamFormatError, match=r"^er-api: no KZT rate"):
+        er_api.parse(body, fetched_at=FETCHED_AT)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        HTML_PAGE,
+        b"",
+        b"Too Many Requests",
+        _fixture("er_api_latest_usd.json")[:300],
+        b"[]",
+        b'"success"',
+        b"[" * 100_000,
+        b'{"result":"\xe9"}',
+        b'{"result":"error"}',
+        _latest(result="maintenance"),
+        _latest(base_code="EUR"),
+        _latest(time_last_update_unix="2026-11-28"),
+        _latest(time_last_update_unix=1795824151.5),
+        _latest(time_last_update_unix=True),
+        _latest(time_last_update_unix=0),
+        _latest(time_last_update_unix=10**12),
+        json.dumps({"result": "success", "base_code": "USD", "time_last_update_unix": 1}).encode(),
+        _latest({"KZT": "445.99"}),
+        _latest({}),
+    ],
+    ids=[
+        "html-page",
+        "empty",
+        "plain-text",
+        "truncated",
+        "array",
+        "string",
+        "deeply-nested",
+        "not-utf8",
+        "error-without-type",
+        "unknown-result",
+        "wrong-base",
+        "time-as-text",
+        "time-fraction",
+        "time-boolean",
+        "time-zero",
+        "time-beyond-year-9999",
+        "no-rates",
+        "kzt-only",
+        "empty-rates",
+    ],
+)
+def test_bad_response_is_a_format_error(er_api, body):
+    """A body that is not a successful latest/USD response raises UpstreamFormatError, never []."""
+    with pytest.raises(UpstreamFormatError, match=r"^er-api: "):
+        er_api.parse(body, fetched_at=FETCHED_AT)
+
+
+@pytest.mark.parametrize(
+    ("code", "value"),
+    [
+        ("EUR", "0"),
+        ("EUR", "-0.91667"),
+        ("EUR", "NaN"),
+        ("EUR", "Infinity"),
+        ("EUR", "-Infinity"),
+        ("EUR", '"0.91667"'),
+        ("EUR", "null"),
+        ("EUR", "true"),
+        ("KZT", "0"),
+        ("KZT", "NaN"),
+    ],
+    ids=[
+        "zero",
+        "negative",
+        "nan",
+        "infinity",
+        "minus-infinity",
+        "string",
+        "null",
+        "boolean",
+        "kzt-zero",
+        "kzt-nan",
+    ],
+)
+def test_bad_value_is_a_format_error_naming_the_currency(er_api, code, value):
+    """A rate that is not a positive finite JSON number fails the response, naming the currency."""
+    rates = {"KZT": "445.99", "USD": "1", "EUR": "0.91667", code: value}
+    with pytest.raises(UpstreamFormatError, match=rf"^er-api: {code}: "):
+        er_api.parse(_latest(rates), fetched_at=FETCHED_AT)
+
+
+@pytest.mark.parametrize(
+    "rates",
+    [{"KZT": "1e999999", "EUR": "1e-999999"}, {"KZT": "1e-999999", "EUR": "1e999999"}],
+    ids=["overflow", "underflow"],
+)
+def test_quotient_beyond_decimal_range_is_a_format_error(er_api, rates):
+    """Exponents that overflow or underflow the cross rate fail cleanly, naming the currency."""
+    with pytest.raises(UpstreamFormatError, match=r"^er-api: EUR: .*beyond Decimal's range"):
+        er_api.parse(_latest(rates), fetched_at=FETCHED_AT)
+
+
+@pytest.mark.parametrize(
+    ("body", "cause"),
+    [
+        (b"{", json.JSONDecodeError),
+        (b'{"result":"\xe9"}', UnicodeDecodeError),
+        (_latest(base_code="EUR"), ValidationError),
+    ],
+    ids=["json", "encoding", "validation"],
+)
+def test_format_error_keeps_the_low_level_cause(er_api, body, cause):
+    """The low-level error is kept as the format error's __cause__."""
+    with pytest.raises(UpstreamFormatError) as info:
+        er_api.parse(body, fetched_at=FETCHED_AT)
+    assert isinstance(info.value.__cause__, cause)
+
+
+def test_unknown_option_is_refused():
+    """A key the adapter does not know (it always asks for base USD) is refused when built."""
+    with pytest.raises(ValidationError, match="base"):
+        ErApiRates(SourceSettings(adapter="er-api", base="KZT"))
+
+
+async def test_fetch_reads_latest_usd(aiohttp_server, session):
+    """fetch GETs /v6/latest/USD under the configured base URL, with no key, and parses it."""
+    requests = []
+
+    async def handler(request):
+        requests.append((request.path, dict(request.query)))
+        return web.Response(
+            body=_fixture("er_api_latest_usd.json"), content_type="application/json"
+        )
+
+    _, settings = await _serve(aiohttp_server, "/v6/latest/USD", handler)
+    rates = await ErApiRates(settings).fetch(session, ["USD"])
+    assert requests == [("/v6/latest/USD", {})]
+    assert len(rates) == 10
+    assert rates[0].fetched_at.tzinfo is not None
+
+
+async def test_fetch_error_body_with_200_is_a_format_error(aiohttp_server, session):
+    """The API's error body served with 200 OK raises UpstreamFormatError from fetch."""
+
+    async def handler(request):
+        return web.json_response({"result": "error", "error-type": "unsupported-code"})
+
+    _, settings = await _serve(aiohttp_server, "/v6/latest/USD", handler)
+    with pytest.raises(UpstreamFormatError, match="unsupported-code"):
+        await ErApiRates(settings).fetch(session, ["USD"])
+
+
+@pytest.mark.parametrize("status", [429, 500], ids=["rate-limited", "server-error"])
+async def test_fetch_error_status_is_unavailable(aiohttp_server, session, status):
+    """An HTTP 429 or 500 answer raises UpstreamUnavailable naming the status."""
+
+    async def handler(request):
+        return web.Response(status=status, body=HTML_PAGE, content_type="text/html")
+
+    _, settings = await _serve(aiohttp_server, "/v6/latest/USD", handler)
+    with pytest.raises(UpstreamUnavailable, match=f"HTTP {status}"):
+        await ErApiRates(settings).fetch(session, ["USD"])
