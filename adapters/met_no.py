@@ -1,0 +1,167 @@
+"""MET Norway Locationforecast 2.0 ``compact``: current temperature and the local day's range.
+
+Upstream: ``https://api.met.no/weatherapi/locationforecast/2.0/compact``, documented at
+https://api.met.no/weatherapi/locationforecast/2.0/documentation and
+https://docs.api.met.no/doc/locationforecast/datamodel (fields, units, periods).
+The project's ``upstream-formats.md`` section 4 records what the responses really hold.
+
+Terms: https://api.met.no/doc/TermsOfService -- send a User-Agent naming the site and a
+contact (a missing or generic one gets 403, a faked one a ban), so this adapter refuses
+to start without ``user_agent``; at most 4 decimals in coordinates; no request before
+``Expires`` and ``If-Modified-Since`` with the last ``Last-Modified`` (the Fetcher does
+both); more than 20 requests a second needs an agreement.
+Licence: https://api.met.no/doc/License -- CC BY 4.0 and NLOD: credit MET Norway where
+the data is shown, and do not call the service "Yr" or suggest MET runs it.
+
+``compact`` has no daily min/max, so the range is the min/max of the hourly
+``instant.air_temperature`` over the entries of the city's local today.  The forecast
+starts at the current hour: hours of today already past are not in it, and late in the
+evening the range covers only what is left of the day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import aiohttp
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from adapters._wmo import MET_SYMBOLS
+from ticker import City, ConfigError, SourceSettings, UpstreamFormatError, Weather
+from ticker.sources import Fetcher, NoOptions, describe, join_url, json_object
+
+__all__ = ["DEFAULT_URL", "FORECAST_PATH", "MetNoWeather"]
+
+DEFAULT_URL = "https://api.met.no/weatherapi/"
+FORECAST_PATH = "locationforecast/2.0/compact"
+
+#: More decimals than this can be answered with 403 (terms of service).
+COORDINATE_DECIMALS = 4
+
+_USER_AGENT_REQUIRED = (
+    "required by MET Norway's terms: name your site and a contact, "
+    "e.g. 'NewsSite/1.0 ops@news.example'"
+)
+_CELSIUS = "celsius"
+# Symbols differ by light only in their suffix: clearsky_day, fair_night, rain_polartwilight.
+_VARIANT = re.compile(r"_(?:day|night|polartwilight)$")
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+
+
+class _Summary(_Part):
+    symbol_code: str
+
+
+class _Period(_Part):
+    summary: _Summary | None = None
+
+
+class _Details(_Part):
+    air_temperature: float
+
+
+class _Instant(_Part):
+    details: _Details
+
+
+class _Data(_Part):
+    instant: _Instant
+    # Every period is optional: the 6-hourly tail has no next_1_hours, the last entry none.
+    next_1_hours: _Period | None = None
+    next_6_hours: _Period | None = None
+    next_12_hours: _Period | None = None
+
+
+class _Entry(_Part):
+    time: AwareDatetime
+    data: _Data
+
+
+class _Units(_Part):
+    air_temperature: str
+
+
+class _Meta(_Part):
+    units: _Units
+
+
+class _Properties(_Part):
+    meta: _Meta
+    timeseries: list[_Entry] = Field(min_length=1)
+
+
+class _Forecast(_Part):
+    properties: _Properties
+
+
+class MetNoWeather:
+    """Current weather and the rest of today's local min/max from MET Norway."""
+
+    def __init__(self, settings: SourceSettings) -> None:
+        NoOptions.model_validate(settings.options)
+        if settings.user_agent is None:
+            raise ConfigError("met-no", [("user_agent", _USER_AGENT_REQUIRED)])
+        self.name = settings.label
+        self._base_url = str(settings.url) if settings.url else None
+        self._http = Fetcher.for_source(settings)
+
+    async def fetch(self, session: aiohttp.ClientSession, city: City) -> Weather:
+        """Fetch the forecast at ``city``'s coordinates; the Fetcher honours Expires."""
+        params = {"lat": _coordinate(city.latitude), "lon": _coordinate(city.longitude)}
+        url = join_url(self._base_url, DEFAULT_URL, FORECAST_PATH)
+        body = await self._http.get(session, url, params=params)
+        return self.parse(body, city=city, fetched_at=dt.datetime.now(dt.UTC))
+
+    def parse(self, body: bytes, *, city: City, fetched_at: dt.datetime) -> Weather:
+        """The weather of ``city`` in a forecast; today is the first entry's local date."""
+        document = json_object(body, self.name)
+        try:
+            return _weather(_Forecast.model_validate(document), city, self.name, fetched_at)
+        except ValidationError as exc:
+            raise UpstreamFormatError(self.name, describe(exc)) from exc
+        except ValueError as exc:
+            raise UpstreamFormatError(self.name, str(exc)) from exc
+
+
+def _coordinate(value: float) -> str:
+    """A coordinate with at most 4 decimals and no trailing zeros (``+ 0.0`` drops ``-0``)."""
+    text = f"{round(value, COORDINATE_DECIMALS) + 0.0:.{COORDINATE_DECIMALS}f}"
+    return text.rstrip("0").rstrip(".")
+
+
+def _weather(forecast: _Forecast, city: City, source: str, fetched_at: dt.datetime) -> Weather:
+    properties = forecast.properties
+    unit = properties.meta.units.air_temperature
+    if unit != _CELSIUS:
+        raise ValueError(f"air_temperature is in {unit!r}, expected {_CELSIUS!r}")
+    # The first entry is the current hour (earlier than meta.updated_at).
+    first = properties.timeseries[0]
+    today = first.time.astimezone(city.zone).date()
+    temperatures = [
+        entry.data.instant.details.air_temperature
+        for entry in properties.timeseries
+        if entry.time.astimezone(city.zone).date() == today
+    ]
+    return Weather(
+        city=city.id,
+        temperature=first.data.instant.details.air_temperature,
+        min=min(temperatures),
+        max=max(temperatures),
+        code=_code(first.data),
+        date=today,
+        observed_at=first.time,
+        source=source,
+        fetched_at=fetched_at,
+    )
+
+
+def _code(data: _Data) -> int | None:
+    """The WMO code of the shortest period ahead that has a symbol; None if unknown."""
+    for period in (data.next_1_hours, data.next_6_hours, data.next_12_hours):
+        if period is not None and period.summary is not None:
+            return MET_SYMBOLS.get(_VARIANT.sub("", period.summary.symbol_code))
+    return None

@@ -1,0 +1,129 @@
+"""OpenWeatherMap current weather: the temperature and condition now, without a day range.
+
+Upstream: ``https://api.openweathermap.org/data/2.5/weather``, documented at
+https://openweathermap.org/current (parameters, ``units``, fields) and
+https://openweathermap.org/weather-conditions (the condition ids in ``weather[].id``).
+The project's ``upstream-formats.md`` section 5 records what the responses really hold.
+
+Terms: https://openweathermap.org/price -- an API key is needed (sent as ``appid``);
+each plan limits calls per minute and per month; the data is licensed CC BY-SA 4.0 and
+ODbL, so credit OpenWeather where it is shown.  The key is read from the environment
+variable named by ``api_key_env`` and never appears in a message.
+
+``main.temp_min``/``temp_max`` of *current* weather are, by OWM's docs, the lowest and
+highest temperature observed right now across a large city's area, not the day's range,
+so this adapter gives no min/max.  Temperatures are °C only because every request sends
+``units=metric``: without it they are Kelvin, which the physical bounds of
+:class:`ticker.Weather` refuse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+import aiohttp
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from adapters._wmo import OWM_CONDITIONS
+from ticker import City, ConfigError, SourceSettings, UpstreamFormatError, Weather
+from ticker.sources import Fetcher, NoOptions, describe, join_url, json_object
+
+__all__ = ["CURRENT_PATH", "DEFAULT_URL", "OpenWeatherMapWeather"]
+
+DEFAULT_URL = "https://api.openweathermap.org/"
+CURRENT_PATH = "data/2.5/weather"
+
+_API_KEY_REQUIRED = (
+    "required: the name of the environment variable holding your OpenWeatherMap API key"
+)
+# ``cod`` is the int 200 in a good body, but a string ("404") in some error bodies.
+_OK = "200"
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+
+
+class _Condition(_Part):
+    id: int
+
+
+class _Main(_Part):
+    temp: float
+
+
+class _Current(_Part):
+    # ``dt`` is Unix time, UTC.
+    observed_at: AwareDatetime = Field(validation_alias="dt")
+    main: _Main
+    weather: list[_Condition] = []
+
+
+class OpenWeatherMapWeather:
+    """Current temperature and condition from OpenWeatherMap; min and max are None."""
+
+    def __init__(self, settings: SourceSettings) -> None:
+        NoOptions.model_validate(settings.options)
+        self.name = settings.label
+        self._base_url = str(settings.url) if settings.url else None
+        self._key = SecretStr(_api_key(settings.api_key_env))
+        self._http = Fetcher.for_source(settings, secrets=[self._key.get_secret_value()])
+
+    async def fetch(self, session: aiohttp.ClientSession, city: City) -> Weather:
+        """Fetch the current weather at ``city``'s coordinates, in °C."""
+        params = {
+            "lat": str(city.latitude),
+            "lon": str(city.longitude),
+            "units": "metric",
+            "appid": self._key.get_secret_value(),
+        }
+        url = join_url(self._base_url, DEFAULT_URL, CURRENT_PATH)
+        body = await self._http.get(session, url, params=params)
+        return self.parse(body, city=city, fetched_at=dt.datetime.now(dt.UTC))
+
+    def parse(self, body: bytes, *, city: City, fetched_at: dt.datetime) -> Weather:
+        """The weather of ``city`` in a current-weather body; today is ``dt``'s local date."""
+        document = self._document(body)
+        try:
+            return _weather(_Current.model_validate(document), city, self.name, fetched_at)
+        except ValidationError as exc:
+            raise UpstreamFormatError(self.name, describe(exc)) from exc
+
+    def _document(self, body: bytes) -> dict[str, Any]:
+        document = json_object(body, self.name)
+        self._check_cod(document)
+        return document
+
+    def _check_cod(self, document: dict[str, Any]) -> None:
+        """Refuse an error body, even one sent with HTTP 200."""
+        cod = document.get("cod")
+        if str(cod) == _OK:
+            return
+        # The message is upstream text: make sure it cannot carry our key on.
+        message = str(document.get("message", "no message"))
+        message = message.replace(self._key.get_secret_value(), "***")
+        raise UpstreamFormatError(self.name, f"OpenWeatherMap answered cod {cod!r}: {message}")
+
+
+def _api_key(variable: str | None) -> str:
+    if variable is None:
+        raise ConfigError("openweathermap", [("api_key_env", _API_KEY_REQUIRED)])
+    key = os.environ.get(variable, "").strip()
+    if not key:
+        message = f"environment variable {variable} is not set"
+        raise ConfigError("openweathermap", [("api_key_env", message)])
+    return key
+
+
+def _weather(current: _Current, city: City, source: str, fetched_at: dt.datetime) -> Weather:
+    return Weather(
+        city=city.id,
+        temperature=current.main.temp,
+        code=OWM_CONDITIONS.get(current.weather[0].id) if current.weather else None,
+        date=current.observed_at.astimezone(city.zone).date(),
+        observed_at=current.observed_at,
+        source=source,
+        fetched_at=fetched_at,
+    )

@@ -1,0 +1,124 @@
+"""The MET Norway and OpenWeatherMap adapters against real payloads in shared/upstream-samples.
+
+The samples live beside the repository, not in it; every test skips when they are
+absent.  A file added to a sample folder is picked up by the generic tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from adapters.met_no import MetNoWeather
+from adapters.openweathermap import OpenWeatherMapWeather
+from ticker import City, SourceSettings, UpstreamFormatError
+
+SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "upstream-samples"
+FETCHED_AT = dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.UTC)
+# Both MET samples are for Innsbruck (their geometry: 11.3928, 47.2672, 585 m).
+INNSBRUCK = City(
+    id="sample",
+    name={"en": "Sample"},
+    latitude=47.2672,
+    longitude=11.3928,
+    timezone="Europe/Vienna",
+)
+KEY_ENV = "TICKER_TEST_OWM_KEY"
+
+
+def _samples(folder: str) -> list:
+    """One parameter per file in a sample folder, or a single skipped one without it."""
+    path = SAMPLES / folder
+    if not path.is_dir():
+        reason = f"no upstream samples at {path.resolve()}"
+        return [pytest.param(None, id="absent", marks=pytest.mark.skip(reason=reason))]
+    return [pytest.param(file, id=file.name) for file in sorted(path.iterdir()) if file.is_file()]
+
+
+def _sample(folder: str, name: str) -> bytes:
+    path = SAMPLES / folder / name
+    if not path.is_file():
+        pytest.skip(f"upstream sample {folder}/{name} is absent")
+    return path.read_bytes()
+
+
+@pytest.fixture
+def met_no():
+    return MetNoWeather(SourceSettings(adapter="met-no", user_agent="ticker-tests/1.0 ops@x.test"))
+
+
+@pytest.fixture
+def openweathermap(monkeypatch):
+    monkeypatch.setenv(KEY_ENV, "sample-key")
+    return OpenWeatherMapWeather(SourceSettings(adapter="openweathermap", api_key_env=KEY_ENV))
+
+
+@pytest.mark.parametrize("path", _samples("met-norway"))
+def test_every_met_norway_sample_gives_a_sane_reading(met_no, path):
+    """Every MET sample gives a current temperature inside today's Innsbruck range, with a code."""
+    reading = met_no.parse(path.read_bytes(), city=INNSBRUCK, fetched_at=FETCHED_AT)
+    assert reading.min <= reading.temperature <= reading.max
+    assert -30 < reading.min <= reading.max < 45
+    assert reading.code is not None
+    assert reading.date == reading.observed_at.astimezone(INNSBRUCK.zone).date()
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "locationforecast-2.0-compact_2024-05-16_raw.json",
+            (dt.datetime(2024, 5, 16, 13, tzinfo=dt.UTC), 20.2, 12.8, 20.2, 3),
+        ),
+        (
+            "locationforecast-2.0-compact_2022-06-02_reformatted.json",
+            (dt.datetime(2022, 6, 2, 14, tzinfo=dt.UTC), 20.0, 13.7, 20.0, 61),
+        ),
+    ],
+    ids=["2024-cloudy", "2022-lightrain"],
+)
+def test_met_norway_sample_reading(met_no, name, expected):
+    """The afternoon samples: the current hour, the rest of the Vienna day, next hour's symbol."""
+    reading = met_no.parse(_sample("met-norway", name), city=INNSBRUCK, fetched_at=FETCHED_AT)
+    assert (
+        reading.observed_at,
+        reading.temperature,
+        reading.min,
+        reading.max,
+        reading.code,
+    ) == expected
+    assert reading.date == expected[0].date()
+
+
+@pytest.mark.parametrize("path", _samples("openweathermap"))
+def test_every_openweathermap_sample_is_kelvin_and_refused(openweathermap, path):
+    """The samples were fetched without units=metric: ~281 K read as °C is out of bounds."""
+    with pytest.raises(UpstreamFormatError, match="less than or equal to 65"):
+        openweathermap.parse(path.read_bytes(), city=INNSBRUCK, fetched_at=FETCHED_AT)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "weather_london_2022-01-04_kelvin_raw.json",
+            (dt.datetime(2022, 1, 4, 1, 50, 32, tzinfo=dt.UTC), 8.18, 3),
+        ),
+        (
+            "weather_bratislava_2022-12-23_fog_kelvin_reformatted.json",
+            (dt.datetime(2022, 12, 23, 12, 27, 17, tzinfo=dt.UTC), 4.23, 45),
+        ),
+    ],
+    ids=["london-overcast-804", "bratislava-fog-741"],
+)
+def test_openweathermap_sample_converted_to_celsius_reads(openweathermap, name, expected):
+    """With main.temp turned into °C, as units=metric would send it, the rest of a sample reads."""
+    document = json.loads(_sample("openweathermap", name))
+    document["main"]["temp"] = round(document["main"]["temp"] - 273.15, 2)
+    body = json.dumps(document).encode()
+    reading = openweathermap.parse(body, city=INNSBRUCK, fetched_at=FETCHED_AT)
+    assert (reading.observed_at, reading.temperature, reading.code) == expected
+    assert (reading.min, reading.max) == (None, None)
