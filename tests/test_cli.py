@@ -73,3 +73,33 @@ def test_refresh_refuses_an_unconfigured_language(tmp_path, capsys):
         main(["refresh", "--config", str(offline_config(tmp_path)), "--lang", "uz"]) == EXIT_CONFIG
     )
     assert "'uz' is not one of" in capsys.readouterr().err
+
+
+def test_met_no_without_user_agent_is_refused(tmp_path, capsys):
+    """MET Norway's terms need an identifying User-Agent: without one the config is refused."""
+    path = tmp_path / "met.yaml"
+    text = SETTINGS_YAML.replace(
+        "sources: [{adapter: static, cities: {astana: {temperature: 19, min: 18, max: 20}}}]",
+        "sources: [{adapter: met-no}]",
+    )
+    path.write_text(text, "utf-8")
+    assert main(["check-config", str(path)]) == EXIT_CONFIG
+    assert main(["serve", "--config", str(path)]) == EXIT_CONFIG
+    err = capsys.readouterr().err
+    assert "weather.sources[0].user_agent: required by MET Norway's terms" in err
+
+
+def test_openweathermap_needs_its_key_in_the_environment(tmp_path, capsys, monkeypatch):
+    """The key's variable is named in the config; an unset variable is refused by name."""
+    monkeypatch.delenv("TICKER_OWM_KEY", raising=False)
+    path = tmp_path / "owm.yaml"
+    text = SETTINGS_YAML.replace(
+        "sources: [{adapter: static, cities: {astana: {temperature: 19, min: 18, max: 20}}}]",
+        "sources: [{adapter: openweathermap, api_key_env: TICKER_OWM_KEY}]",
+    )
+    path.write_text(text, "utf-8")
+    assert main(["check-config", str(path)]) == EXIT_CONFIG
+    assert "TICKER_OWM_KEY is not set" in capsys.readouterr().err
+    monkeypatch.setenv("TICKER_OWM_KEY", "k3y-value")
+    assert main(["check-config", str(path)]) == 0
+    assert "k3y-value" not in capsys.readouterr().out
