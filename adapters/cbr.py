@@ -28,6 +28,7 @@ import decimal
 import re
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import ClassVar
 from xml.etree.ElementTree import Element, ParseError
 
 import aiohttp
@@ -69,6 +70,9 @@ class _Options(BaseModel):
 
 class CbrRates:
     """KZT cross rates from the Bank of Russia's daily rouble rates."""
+
+    #: The credit its terms ask for wherever the data is shown.
+    credit: ClassVar[tuple[str, str]] = ("Rates: Bank of Russia", "https://www.cbr.ru/")
 
     def __init__(self, settings: SourceSettings) -> None:
         self._path = _Options.model_validate(settings.options).path

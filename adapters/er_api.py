@@ -25,7 +25,7 @@ import decimal
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -57,6 +57,12 @@ class _Latest(BaseModel):
 
 class ErApiRates:
     """KZT cross rates from ExchangeRate-API's free daily rates against USD."""
+
+    #: The credit its terms ask for wherever the data is shown.
+    credit: ClassVar[tuple[str, str]] = (
+        "Rates By Exchange Rate API",
+        "https://www.exchangerate-api.com",
+    )
 
     def __init__(self, settings: SourceSettings) -> None:
         NoOptions.model_validate(settings.options)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import ClassVar
 
 import aiohttp
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -100,6 +101,12 @@ class _Forecast(_Part):
 
 class MetNoWeather:
     """Current weather and the rest of today's local min/max from MET Norway."""
+
+    #: The credit its terms ask for wherever the data is shown.
+    credit: ClassVar[tuple[str, str]] = (
+        "Weather data from MET Norway (CC BY 4.0)",
+        "https://www.met.no/en",
+    )
 
     def __init__(self, settings: SourceSettings) -> None:
         NoOptions.model_validate(settings.options)

@@ -21,6 +21,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from typing import ClassVar
 from xml.etree.ElementTree import Element, ParseError
 
 import aiohttp
@@ -47,6 +48,12 @@ _DATE = re.compile(r"(\d{2})\.(\d{2})\.(\d{4}|\d{2})")
 
 class NbkRates:
     """Official KZT rates from the National Bank of Kazakhstan's feeds."""
+
+    #: The credit its terms ask for wherever the data is shown.
+    credit: ClassVar[tuple[str, str]] = (
+        "Official rates: National Bank of Kazakhstan",
+        "https://nationalbank.kz/",
+    )
 
     def __init__(self, settings: SourceSettings) -> None:
         NoOptions.model_validate(settings.options)

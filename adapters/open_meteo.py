@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 from pydantic import (
@@ -82,6 +82,12 @@ class _Forecast(_Part):
 
 class OpenMeteoWeather:
     """Current weather and today's local min/max from the Open-Meteo forecast API."""
+
+    #: The credit its terms ask for wherever the data is shown.
+    credit: ClassVar[tuple[str, str]] = (
+        "Weather data by Open-Meteo.com",
+        "https://open-meteo.com/",
+    )
 
     def __init__(self, settings: SourceSettings) -> None:
         NoOptions.model_validate(settings.options)

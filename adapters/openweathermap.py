@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -63,6 +63,12 @@ class _Current(_Part):
 
 class OpenWeatherMapWeather:
     """Current temperature and condition from OpenWeatherMap; min and max are None."""
+
+    #: The credit its terms ask for wherever the data is shown.
+    credit: ClassVar[tuple[str, str]] = (
+        "Weather data from OpenWeather",
+        "https://openweathermap.org/",
+    )
 
     def __init__(self, settings: SourceSettings) -> None:
         NoOptions.model_validate(settings.options)

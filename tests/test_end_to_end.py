@@ -115,7 +115,7 @@ async def test_serves_exactly_what_upstreams_publish(tmp_path, upstreams):
             widget = await client.widget(lang="en")
         assert strip.text == EXPECTED_LINE
         assert strip.rates[0].rate == Decimal("445.99")
-        assert '<span class="ticker-value">445.99</span>' in widget
+        assert '<span class="ticker-value" dir="ltr">445.99</span>' in widget
         assert "Astana" in widget
 
         def sync_call() -> Strip:

@@ -37,6 +37,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ticker._exceptions import ConfigError
+from ticker._i18n import kk_arabic, kk_latin
 from ticker._iso4217 import ISO_4217_CODES
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "Settings",
     "SourceSettings",
     "WeatherSettings",
+    "WidgetSettings",
     "default_cache_dir",
     "format_duration",
     "load_settings",
@@ -147,10 +149,29 @@ class CacheSettings(_Strict):
 
 
 class ServerSettings(_Strict):
-    """Where the HTTP service listens."""
+    """Where the HTTP service listens, and who may read it from a browser."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    cors_origins: Annotated[
+        list[Annotated[str, Field(pattern=r"^(\*|https?://[^/\s]+)$")]], Field(min_length=1)
+    ] = Field(
+        default=["*"],
+        description="Origins whose pages may read the JSON API: '*' (public data) or a list.",
+    )
+
+
+class WidgetSettings(_Strict):
+    """How the strip looks."""
+
+    preset: Literal["full", "reference"] = Field(
+        default="full",
+        description="full: arrows, changes, conditions; reference: the bare reference strip.",
+    )
+    numbers: Literal["plain", "locale"] = Field(
+        default="plain", description="plain: 445.99 everywhere; locale: 445,99 in Russian..."
+    )
+    theme: Literal["auto", "light", "dark"] = "auto"
 
 
 class SourceSettings(BaseModel):
@@ -255,9 +276,15 @@ class City(_Strict):
         return zoneinfo.ZoneInfo(self.timezone)
 
     def display_name(self, lang: str) -> str:
-        """The city's name in ``lang``, else in English, else its first name."""
+        """The city's name in ``lang``; Kazakh scripts from ``kk``; else English, else any."""
         names = {str(language): name for language, name in self.name.items()}
-        return names.get(lang) or names.get("en") or next(iter(names.values()))
+        if lang in names:
+            return names[lang]
+        if lang == "kk-Latn" and "kk" in names:
+            return kk_latin(names["kk"])
+        if lang == "kk-Arab" and "kk" in names:
+            return kk_arabic(names["kk"])
+        return names.get("en") or next(iter(names.values()))
 
 
 class WeatherSettings(_Strict):
@@ -282,6 +309,7 @@ class Settings(_Strict):
 
     cache: CacheSettings = CacheSettings()
     server: ServerSettings = ServerSettings()
+    widget: WidgetSettings = WidgetSettings()
     languages: Annotated[list[Language], Field(min_length=1), AfterValidator(_unique)] = ["en"]
     rates: RatesSettings
     weather: WeatherSettings

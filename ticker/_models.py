@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 __all__ = [
+    "Attribution",
     "Direction",
     "Rate",
     "RateItem",
@@ -215,6 +216,10 @@ class RateItem(BaseModel):
     reason: str | None = Field(
         default=None, description="Why the item is missing, stale or held back, if it is."
     )
+    name: str | None = Field(default=None, description="The currency's name in `lang` (CLDR).")
+    change_text: str | None = Field(
+        default=None, description='Display change against the previous publication, e.g. "+1.27".'
+    )
 
 
 class WeatherItem(BaseModel):
@@ -240,6 +245,19 @@ class WeatherItem(BaseModel):
     reason: str | None = Field(
         default=None, description="Why the item is missing or stale, if it is."
     )
+    condition: str | None = Field(
+        default=None, description="The weather condition of `code` in `lang`."
+    )
+
+
+class Attribution(BaseModel):
+    """The credit a source's terms ask for wherever its data is shown."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str = Field(description="The source name the data records.")
+    text: str
+    url: str
 
 
 class Strip(BaseModel):
@@ -248,7 +266,14 @@ class Strip(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     lang: str
+    dir: Literal["ltr", "rtl"] = Field(default="ltr", description="Writing direction of `lang`.")
     rates: list[RateItem]
     weather: list[WeatherItem]
     text: str = Field(description="The whole strip as one line.")
+    sources: list[Attribution] = Field(
+        default=[], description="Credits for the sources of the values shown."
+    )
+    labels: dict[str, str] = Field(
+        default={}, description="The widget's own words in `lang`: rates, weather, sources..."
+    )
     generated_at: UtcDatetime

@@ -12,13 +12,22 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ticker._cache import Store
 from ticker._config import City, RatesSettings, Settings, WeatherSettings, format_duration
-from ticker._models import Rate, RateItem, Strip, UtcDatetime, Weather, WeatherItem
+from ticker._i18n import (
+    PHRASES,
+    condition_name,
+    currency_name,
+    direction_of,
+    localize_number,
+    phrase,
+)
+from ticker._models import Attribution, Rate, RateItem, Strip, UtcDatetime, Weather, WeatherItem
 
 __all__ = [
     "MISSING_TEXT",
@@ -100,6 +109,24 @@ def rate_label(code: str, quant: int | None) -> str:
     return f"{quant} {pair}" if quant and quant != 1 else pair
 
 
+@dataclass(frozen=True)
+class Display:
+    """The language of a strip, and whether numbers follow its conventions."""
+
+    lang: str
+    locale_numbers: bool = False
+
+    def number(self, text: str) -> str:
+        """``445.99`` as the strip writes it: plain, or in the language's convention."""
+        return localize_number(text, self.lang) if self.locale_numbers else text
+
+
+def format_change(change: Decimal) -> str:
+    """A change against the previous publication, signed: ``+1.27``, ``-0.86``, ``0.00``."""
+    text = format_published(abs(change))
+    return f"+{text}" if change > 0 else f"-{text}" if change < 0 else text
+
+
 def _age(fetched_at: dt.datetime, now: dt.datetime) -> int:
     return max(0, int((now - fetched_at).total_seconds()))
 
@@ -133,9 +160,14 @@ def _rate_staleness(rate: Rate, age: int, settings: RatesSettings, now: dt.datet
     return None
 
 
-def _missing_rate(code: str, reason: str) -> RateItem:
+def _missing_rate(code: str, reason: str, lang: str) -> RateItem:
     return RateItem(
-        code=code, label=rate_label(code, 1), text=MISSING_TEXT, missing=True, reason=reason
+        code=code,
+        label=rate_label(code, 1),
+        text=MISSING_TEXT,
+        missing=True,
+        reason=reason,
+        name=currency_name(code, lang),
     )
 
 
@@ -144,6 +176,7 @@ def rate_items(
     cached: Mapping[str, Rate],
     held: Mapping[str, Rate],
     *,
+    display: Display,
     now: dt.datetime,
 ) -> list[RateItem]:
     """One item per configured code, in configured order; missing or hidden ones say why."""
@@ -151,25 +184,28 @@ def rate_items(
     for code in settings.currencies:
         rate = cached.get(code)
         if rate is None:
-            items.append(_missing_rate(code, "no value yet"))
+            items.append(_missing_rate(code, "no value yet", display.lang))
             continue
         age = _age(rate.fetched_at, now)
         if age > settings.max_age.total_seconds():
             hidden = f"hidden: not refreshed for {_duration(age)}, over max_age"
-            items.append(_missing_rate(code, hidden))
+            items.append(_missing_rate(code, hidden, display.lang))
             continue
         reason = _rate_staleness(rate, age, settings, now)
         jump = held.get(code)
         if jump is not None:
             reason = f"{jump.source} published {jump.rate}, held back until a second source agrees"
+        change = None if rate.change is None else display.number(format_change(rate.change))
         items.append(
             RateItem(
                 **rate.model_dump(),
                 label=rate_label(code, rate.quant),
-                text=format_published(rate.published, derived=rate.derived),
+                text=display.number(format_published(rate.published, derived=rate.derived)),
                 age=age,
                 stale=reason is not None,
                 reason=reason,
+                name=currency_name(code, display.lang),
+                change_text=change,
             )
         )
     return items
@@ -190,13 +226,13 @@ def weather_items(
     settings: WeatherSettings,
     cached: Mapping[str, Weather],
     *,
-    lang: str,
+    display: Display,
     now: dt.datetime,
 ) -> list[WeatherItem]:
     """One item per configured city, in configured order; missing or hidden ones say why."""
     items = []
     for city in settings.cities:
-        name = city.display_name(lang)
+        name = city.display_name(display.lang)
         reading = cached.get(city.id)
         age = _age(reading.fetched_at, now) if reading is not None else 0
         if reading is None or age > settings.max_age.total_seconds():
@@ -222,10 +258,11 @@ def weather_items(
                 **reading.model_dump(),
                 name=name,
                 timezone=city.timezone,
-                text=weather_value_text(reading),
+                text=display.number(weather_value_text(reading)),
                 age=age,
                 stale=staleness is not None,
                 reason=staleness,
+                condition=condition_name(reading.code, display.lang),
             )
         )
     return items
@@ -249,17 +286,43 @@ def build_strip(
     lang: str,
     now: dt.datetime,
     held: Mapping[str, Rate] | None = None,
+    attributions: Mapping[str, Attribution] | None = None,
 ) -> Strip:
-    """The whole strip in ``lang`` from cached values at ``now``."""
-    rate_list = rate_items(settings.rates, rates, held or {}, now=now)
-    weather_list = weather_items(settings.weather, weather, lang=lang, now=now)
+    """The whole strip in ``lang`` from cached values at ``now``.
+
+    ``attributions`` maps a source name to the credit its terms ask for; the strip
+    lists those of the sources whose values it shows.
+    """
+    display = Display(lang, locale_numbers=settings.widget.numbers == "locale")
+    rate_list = rate_items(settings.rates, rates, held or {}, display=display, now=now)
+    weather_list = weather_items(settings.weather, weather, display=display, now=now)
     text = SEPARATOR.join(
         part for part in (rates_text(rate_list), weather_text(weather_list)) if part
     )
-    return Strip(lang=lang, rates=rate_list, weather=weather_list, text=text, generated_at=now)
+    shown = {item.source for item in rate_list if item.source} | {
+        item.source for item in weather_list if item.source
+    }
+    credits = [credit for name, credit in (attributions or {}).items() if name in shown]
+    return Strip(
+        lang=lang,
+        dir=direction_of(lang),
+        rates=rate_list,
+        weather=weather_list,
+        text=text,
+        sources=credits,
+        labels={key: phrase(key, lang) for key in PHRASES},
+        generated_at=now,
+    )
 
 
-def strip_from_store(settings: Settings, store: Store, *, lang: str, now: dt.datetime) -> Strip:
+def strip_from_store(
+    settings: Settings,
+    store: Store,
+    *,
+    lang: str,
+    now: dt.datetime,
+    attributions: Mapping[str, Attribution] | None = None,
+) -> Strip:
     """The whole strip in ``lang`` from what ``store`` holds at ``now``."""
     codes = settings.rates.currencies
     return build_strip(
@@ -269,4 +332,5 @@ def strip_from_store(settings: Settings, store: Store, *, lang: str, now: dt.dat
         lang=lang,
         now=now,
         held=store.held_rates(codes),
+        attributions=attributions,
     )

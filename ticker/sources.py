@@ -12,6 +12,9 @@ constructor validates the adapter's own keys and raises
 :class:`pydantic.ValidationError` (or :class:`~ticker.ConfigError`) when they are
 wrong; it does no I/O.
 
+An adapter may declare ``credit = (text, url)``: the attribution its upstream's
+terms ask for wherever the data is shown; the widget links it.
+
 ``fetch`` does the I/O, through a :class:`Fetcher` that brings timeouts, retries,
 conditional requests and size caps, and then calls ``parse``; ``parse`` is a pure function of
 the body (no session, clock or cache), so every upstream quirk can be tested on
@@ -46,7 +49,7 @@ from ticker._config import (
 )
 from ticker._exceptions import ConfigError, UpstreamFormatError, describe_problems
 from ticker._http import MAX_BODY_BYTES, Fetcher
-from ticker._models import Rate, Weather
+from ticker._models import Attribution, Rate, Weather
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -57,6 +60,7 @@ __all__ = [
     "SourceSet",
     "WeatherSource",
     "adapter_names",
+    "attributions",
     "build_sources",
     "describe",
     "join_url",
@@ -192,6 +196,25 @@ def _build_kind(
                 for path, message in exc.problems
             )
     return built
+
+
+def attributions(settings: Settings) -> dict[str, Attribution]:
+    """The credit of every configured source that declares one, by source name."""
+    credits = {}
+    kinds: tuple[tuple[DataKind, list[SourceSettings]], ...] = (
+        ("rates", settings.rates.sources),
+        ("weather", settings.weather.sources),
+    )
+    for kind, entries in kinds:
+        for entry in entries:
+            try:
+                credit = getattr(load_adapter(kind, entry.adapter), "credit", None)
+            except KeyError:
+                continue
+            if credit is not None:
+                text, url = credit
+                credits[entry.label] = Attribution(source=entry.label, text=text, url=url)
+    return credits
 
 
 def join_url(base: str | None, default: str, path: str) -> URL:
