@@ -1,0 +1,115 @@
+"""The languages of the strip: words, names, scripts, numbers and negotiation."""
+
+from __future__ import annotations
+
+import pytest
+
+from ticker._i18n import (
+    LANGUAGES,
+    PHRASES,
+    condition_name,
+    currency_name,
+    direction_of,
+    kk_arabic,
+    kk_latin,
+    localize_number,
+    negotiate,
+    phrase,
+)
+
+#: The WMO codes Open-Meteo documents (upstream-formats.md, section 3).
+WMO_CODES = [0, 1, 2, 3, 45, 48, 51, 53, 55, 56, 57, 61, 63, 65, 66, 67, 71, 73, 75, 77, 80, 81,
+             82, 85, 86, 95, 96, 99]  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_wmo_code_has_words_in_every_language(lang):
+    """Each documented code has a non-empty condition in each language, distinct per code."""
+    words = [condition_name(code, lang) for code in WMO_CODES]
+    assert all(words)
+    assert len(set(words)) == len(WMO_CODES)
+
+
+def test_unknown_code_has_no_words():
+    """A code outside the documented set falls back to nothing rather than a guess."""
+    assert condition_name(42, "en") is None
+    assert condition_name(None, "ru") is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("en", "Partly cloudy"), ("ru", "Переменная облачность"), ("kk", "Ішінара бұлтты"),
+     ("kk-Latn", "Işınara būltty"), ("kk-Arab", "ٴىشىنارا بۇلتتى"), ("zh", "局部多云"),
+     ("uz", "Қисман булутли")],
+    ids=lambda v: v if v in LANGUAGES else "",
+)  # fmt: skip
+def test_condition_words(lang, words):
+    """Code 2 reads naturally in each language and script."""
+    assert condition_name(2, lang) == words
+
+
+@pytest.mark.parametrize(
+    ("cyrillic", "latin"),
+    [("Астана", "Astana"), ("Алматы", "Almaty"), ("Қазақстан", "Qazaqstan"),
+     ("Өскемен", "Öskemen"), ("Шымкент", "Şymkent"), ("Үшарал", "Üşaral"),
+     ("Ғылым", "Ğylym"), ("теңге", "teñge"), ("Ұлытау", "Ūlytau"), ("Іле", "Ile")],
+    ids=lambda v: v,
+)  # fmt: skip
+def test_kazakh_latin_follows_the_2021_alphabet(cyrillic, latin):
+    """Cyrillic Kazakh is written in the 2021 Latin alphabet letter by letter."""
+    assert kk_latin(cyrillic) == latin
+
+
+@pytest.mark.parametrize(
+    ("cyrillic", "arabic"),
+    [("Астана", "استانا"), ("Алматы", "الماتى"), ("Қар", "قار"), ("Әлсіз", "ٴالسىز"),
+     ("Өскемен", "وسكەمەن"), ("Түркістан", "تۇركىستان")],
+    ids=lambda v: v,
+)  # fmt: skip
+def test_kazakh_arabic_script_marks_front_words_with_hamza(cyrillic, arabic):
+    """Front-vowel words without е, к or г start with the hamza; others need none."""
+    assert kk_arabic(cyrillic) == arabic
+
+
+def test_currency_names_come_from_cldr():
+    """CLDR names where Babel has them, Kazakh Latin by rule, English as the fallback."""
+    assert currency_name("USD", "ru") == "доллар США"
+    assert currency_name("USD", "kk") == "АҚШ доллары"
+    assert currency_name("USD", "kk-Latn") == "AQŞ dollary"
+    assert currency_name("CNY", "zh") == "人民币"
+    assert currency_name("KZT", "uz") == "Kazakhstani Tenge"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [("en", "-445.99", "-445.99"), ("ru", "445.99", "445,99"), ("kk", "+18+20℃", "+18+20℃"),
+     ("kk-Arab", "5.78", "5.78"), ("zh", "64.16", "64.16"), ("uz", "-0.86", "-0,86")],
+    ids=lambda v: v if v in LANGUAGES else "",
+)  # fmt: skip
+def test_numbers_follow_the_language_when_asked(lang, text, expected):
+    """Decimal and minus signs per CLDR; digits are never changed."""
+    assert localize_number(text, lang) == expected
+
+
+def test_only_kazakh_arabic_is_right_to_left():
+    """dir is rtl for kk-Arab alone."""
+    assert [lang for lang in LANGUAGES if direction_of(lang) == "rtl"] == ["kk-Arab"]
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("ru-RU,ru;q=0.9,en;q=0.8", "ru"), ("kk-Arab-CN", "kk-Arab"), ("fr, zh-CN;q=0.5", "zh"),
+     ("de", None), ("en;q=0.1, kk;q=0.9", "kk"), ("*", "en"), ("ru;q=0", None),
+     ("", None), ("garbage;;;q=x", None), ("uz-Cyrl-UZ", "uz")],
+    ids=["region", "script-region", "skip-unknown", "none-match", "weights", "wildcard",
+         "q-zero", "empty", "garbage", "uzbek-cyrillic"],
+)  # fmt: skip
+def test_accept_language_negotiation(header, expected):
+    """The best configured language for a browser's Accept-Language header."""
+    assert negotiate(header, list(LANGUAGES)) == expected
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_widget_speaks_every_language(lang):
+    """Every word of the widget itself exists in every language."""
+    assert all(phrase(key, lang) for key in PHRASES)
