@@ -149,9 +149,14 @@ async def test_unknown_path_is_a_json_404(client):
 
 
 async def test_healthz(client):
-    """The health check answers while the process serves."""
+    """The health check answers while the process serves, saying who it is."""
+    import os
+
     response = await client.get("/healthz")
-    assert (response.status, await response.json()) == (200, {"status": "ok"})
+    body = await response.json()
+    assert response.status == 200
+    assert body == {"status": "ok", "pid": os.getpid(), "leader": False, "snapshot": "unstamped"}
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 async def test_empty_cache_answers_with_missing_items(aiohttp_client, settings, store: Store):

@@ -9,7 +9,7 @@ Usage::
         print(strip.text)   # usd/kzt 445.99 eur/kzt 486.53 ... · Астана +18+20℃
 """
 
-from ticker._cache import CacheBackend, DiskCache, SourceStatus, Store, open_store
+from ticker._cache import CacheBackend, DiskCache, SourceStatus, Stamp, Store, open_store
 from ticker._client import SyncTickerClient, TickerClient
 from ticker._config import (
     CacheSettings,
@@ -19,6 +19,7 @@ from ticker._config import (
     Settings,
     SourceSettings,
     WeatherSettings,
+    WidgetSettings,
     load_settings,
     parse_settings,
 )
@@ -32,7 +33,7 @@ from ticker._exceptions import (
     UpstreamFormatError,
     UpstreamUnavailable,
 )
-from ticker._models import Direction, Rate, RateItem, Strip, Weather, WeatherItem
+from ticker._models import Attribution, Direction, Rate, RateItem, Strip, Weather, WeatherItem
 from ticker._refresh import Refresher, RefreshReport, SourceOutcome, schedule
 from ticker._service import create_app
 from ticker._strip import RatesHalf, WeatherHalf, build_strip
@@ -40,6 +41,7 @@ from ticker._version import __version__
 from ticker.sources import RatesSource, SourceSet, WeatherSource, build_sources
 
 __all__ = [
+    "Attribution",
     "BadRequestError",
     "CacheBackend",
     "CacheSettings",
@@ -62,6 +64,7 @@ __all__ = [
     "SourceSet",
     "SourceSettings",
     "SourceStatus",
+    "Stamp",
     "Store",
     "Strip",
     "SyncTickerClient",
@@ -75,6 +78,7 @@ __all__ = [
     "WeatherItem",
     "WeatherSettings",
     "WeatherSource",
+    "WidgetSettings",
     "__version__",
     "build_sources",
     "build_strip",

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ticker._config import CacheSettings, DataKind
 from ticker._models import Rate, UtcDatetime, Weather
 
-__all__ = ["CacheBackend", "DiskCache", "SourceStatus", "Store", "open_store"]
+__all__ = ["CacheBackend", "DiskCache", "SourceStatus", "Stamp", "Store", "open_store"]
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -34,6 +34,14 @@ class CacheBackend(Protocol):
 
     def write(self, items: Mapping[str, bytes], delete: Sequence[str] = ()) -> None:
         """Set ``items`` and remove ``delete`` at once: either all of it happens or none."""
+        ...
+
+    def acquire(self, name: str, owner: str, ttl: dt.timedelta) -> bool:
+        """Take or renew the lease ``name`` for ``owner``; False while another holds it."""
+        ...
+
+    def release(self, name: str, owner: str) -> None:
+        """Give the lease up, if ``owner`` holds it."""
         ...
 
     def close(self) -> None:
@@ -64,6 +72,21 @@ class DiskCache:
             for key in delete:
                 self._cache.delete(key)
 
+    def acquire(self, name: str, owner: str, ttl: dt.timedelta) -> bool:
+        key = f"lease:{name}"
+        with self._cache.transact():
+            holder = self._cache.get(key)  # diskcache drops it once expired
+            if holder not in (None, owner):
+                return False
+            self._cache.set(key, owner, expire=ttl.total_seconds())
+            return True
+
+    def release(self, name: str, owner: str) -> None:
+        key = f"lease:{name}"
+        with self._cache.transact():
+            if self._cache.get(key) == owner:
+                self._cache.delete(key)
+
     def close(self) -> None:
         self._cache.close()
 
@@ -80,6 +103,16 @@ class SourceStatus(BaseModel):
     last_error: str | None = None
     failures: int = Field(default=0, description="Failed refreshes in a row.")
     rejected: int = Field(default=0, description="Values rejected by guards, in all.")
+
+
+class Stamp(BaseModel):
+    """The version of what the cache holds, and the time every process renders it at."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str
+    generated_at: UtcDatetime
+    next_refresh_at: UtcDatetime | None = None
 
 
 class Store:
@@ -114,6 +147,26 @@ class Store:
     def put_weather(self, readings: Iterable[Weather]) -> None:
         """Store weather readings, replacing those of the same cities."""
         self.backend.write({f"weather:{w.city}": w.model_dump_json().encode() for w in readings})
+
+    def stamp(self) -> Stamp | None:
+        """The current version of the cache's contents, if any was recorded."""
+        return self._load(Stamp, "snapshot", ["stamp"]).get("stamp")
+
+    def put_stamp(self, stamp: Stamp) -> None:
+        """Record a new version: every process renders the strip again, at its time."""
+        self.backend.write({"snapshot:stamp": stamp.model_dump_json().encode()})
+
+    def last_refresh(self, kind: DataKind) -> tuple[dt.datetime, str] | None:
+        """When, and by which process, ``kind`` was last refreshed in the deployment."""
+        raw = self.backend.get_many([f"refreshed:{kind}"]).get(f"refreshed:{kind}")
+        if not raw:
+            return None
+        at, _, owner = raw.decode().partition(" ")
+        return dt.datetime.fromisoformat(at), owner
+
+    def put_last_refresh(self, kind: DataKind, at: dt.datetime, owner: str) -> None:
+        """Record that ``owner`` refreshed ``kind`` at ``at``."""
+        self.backend.write({f"refreshed:{kind}": f"{at.isoformat()} {owner}".encode()})
 
     def status(self, kind: DataKind, sources: Sequence[str]) -> dict[str, SourceStatus]:
         """The last recorded status of each named source of a kind."""

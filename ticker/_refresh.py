@@ -19,7 +19,7 @@ import datetime as dt
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
@@ -290,7 +290,8 @@ class _Job:
 
     Items that no source could deliver are retried after 30 s, then 1, 2, 4...
     minutes, never later than the regular interval, so a service started without
-    network fills its strip soon after the network returns.
+    network fills its strip soon after the network returns.  ``may_run`` is asked
+    first (a fleet's lease); ``after`` hears of every refresh that ran.
     """
 
     def __init__(
@@ -299,11 +300,16 @@ class _Job:
         kind: DataKind,
         refresh: Callable[[], Awaitable[RefreshReport]],
         interval: dt.timedelta,
+        *,
+        may_run: Callable[[DataKind], Awaitable[bool]] | None = None,
+        after: Callable[[DataKind, RefreshReport], Awaitable[None]] | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.kind = kind
         self.refresh = refresh
         self.interval = interval
+        self.may_run = may_run
+        self.after = after
         self.failures = 0
         self._running = asyncio.Lock()
 
@@ -312,7 +318,11 @@ class _Job:
         if self._running.locked():
             return  # the regular run and a retry met; one refresh at a time is enough
         async with self._running:
+            if self.may_run is not None and not await self.may_run(self.kind):
+                return
             report = await self.refresh()
+            if self.after is not None:
+                await self.after(self.kind, report)
         if not report.missing:
             self.failures = 0
             return
@@ -326,8 +336,15 @@ class _Job:
             )  # fmt: skip
 
 
-def schedule(refresher: Refresher, settings: Settings) -> AsyncIOScheduler:
-    """Start one APScheduler job per data kind; each runs at once, then every interval."""
+def schedule(
+    refresher: Refresher,
+    settings: Settings,
+    *,
+    first_runs: Mapping[DataKind, dt.datetime] | None = None,
+    may_run: Callable[[DataKind], Awaitable[bool]] | None = None,
+    after: Callable[[DataKind, RefreshReport], Awaitable[None]] | None = None,
+) -> AsyncIOScheduler:
+    """Start one APScheduler job per data kind, first at ``first_runs`` (default: now)."""
     scheduler = AsyncIOScheduler(timezone=dt.UTC)
     now = utc_now()
     jobs: tuple[tuple[DataKind, Callable[[], Awaitable[RefreshReport]], dt.timedelta], ...] = (
@@ -336,13 +353,14 @@ def schedule(refresher: Refresher, settings: Settings) -> AsyncIOScheduler:
     )
     for kind, refresh, interval in jobs:
         seconds = interval.total_seconds()
+        job = _Job(scheduler, kind, refresh, interval, may_run=may_run, after=after)
         scheduler.add_job(
-            _Job(scheduler, kind, refresh, interval).run,
+            job.run,
             "interval",
             seconds=seconds,
             # Spread requests so a fleet restarted together does not hit upstreams at once.
             jitter=max(1, min(seconds * 0.1, 300)),
-            next_run_time=now,
+            next_run_time=(first_runs or {}).get(kind, now),
             id=kind,
             name=f"refresh {kind}",
             max_instances=1,

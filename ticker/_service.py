@@ -11,9 +11,12 @@ also owns the HTTP session and the scheduler that keep the cache fresh.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from importlib import resources
 
@@ -24,11 +27,11 @@ from pydantic import BaseModel
 from ticker._cache import Store, open_store
 from ticker._config import Settings
 from ticker._i18n import negotiate
-from ticker._models import Attribution, Strip
-from ticker._refresh import Refresher, schedule, utc_now
-from ticker._strip import RatesHalf, WeatherHalf, rates_text, strip_from_store, weather_text
+from ticker._leader import Leadership
+from ticker._models import Attribution
+from ticker._refresh import Refresher, utc_now
+from ticker._snapshot import Snapshot, SnapshotHolder, Variant
 from ticker._version import USER_AGENT
-from ticker._widget import render_fragment, render_frame, render_text
 from ticker.sources import SourceSet, attributions
 
 __all__ = ["CLOCK_KEY", "SETTINGS_KEY", "STORE_KEY", "create_app"]
@@ -41,7 +44,18 @@ CLOCK_KEY: web.AppKey[Callable[[], dt.datetime]] = web.AppKey("clock")
 SOURCES_KEY = web.AppKey("sources", SourceSet)
 REFRESHER_KEY = web.AppKey("refresher", Refresher)
 CREDITS_KEY: web.AppKey[Mapping[str, Attribution]] = web.AppKey("credits")
+SNAPSHOTS_KEY = web.AppKey("snapshots", SnapshotHolder)
+CHANGED_KEY = web.AppKey("snapshot-changed", asyncio.Event)
+LEADERSHIP_KEY = web.AppKey("leadership", Leadership)
 ASSETS_KEY: web.AppKey[Mapping[str, bytes]] = web.AppKey("assets")
+
+#: How often a process looks for a new stamp when nobody told it of one.
+WATCH_EVERY = dt.timedelta(seconds=0.5)
+#: Cache-Control: fresh until the next refresh, at most a day; without a schedule, a minute.
+DEFAULT_MAX_AGE = dt.timedelta(minutes=1)
+MAX_MAX_AGE = dt.timedelta(days=1)
+STALE_WHILE_REVALIDATE = 60
+STALE_IF_ERROR = 86400
 
 #: The query parameters each kind of endpoint accepts.
 STRIP_PARAMETERS = ("lang",)
@@ -114,80 +128,89 @@ def requested_theme(request: web.Request) -> str:
     return _single(request, "theme", THEMES) or request.app[SETTINGS_KEY].widget.theme
 
 
-def current_strip(request: web.Request, lang: str) -> Strip:
-    """The strip in ``lang`` from what the cache holds now."""
-    app = request.app
-    return strip_from_store(
-        app[SETTINGS_KEY],
-        app[STORE_KEY],
-        lang=lang,
-        now=app[CLOCK_KEY](),
-        attributions=app[CREDITS_KEY],
+def _accepts_gzip(request: web.Request) -> bool:
+    accepted = request.headers.get("Accept-Encoding", "")
+    return "gzip" in accepted and "gzip;q=0" not in accepted.replace(" ", "")
+
+
+def _matches(if_none_match: str | None, variant: Variant) -> bool:
+    """Whether ``If-None-Match`` names this variant (weak comparison, as for GET)."""
+    if not if_none_match:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or variant.etag in tags or variant.gzip_etag in tags
+
+
+def cache_control(snapshot: Snapshot, now: dt.datetime) -> str:
+    """Fresh until the next refresh (or the next change of staleness), then revalidate."""
+    moments = [m for m in (snapshot.stamp.next_refresh_at, snapshot.next_change_at) if m]
+    until = min(moments) if moments else now + DEFAULT_MAX_AGE
+    max_age = max(0, min(int((until - now).total_seconds()), int(MAX_MAX_AGE.total_seconds())))
+    return (
+        f"public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, "
+        f"stale-if-error={STALE_IF_ERROR}"
     )
 
 
-def _negotiated(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
-    """Say that an answer without ``lang`` depends on Accept-Language."""
-    if "lang" not in request.query:
-        response.headers.add("Vary", "Accept-Language")
-    return response
+def serve_variant(
+    request: web.Request, form: str, lang: str, theme: str | None = None
+) -> web.StreamResponse:
+    """Answer with one precomputed variant: 304 when the client has it, gzip when accepted."""
+    app = request.app
+    snapshot = app[SNAPSHOTS_KEY].current
+    variant = snapshot.variant(form, lang, theme)
+    gzipped = variant.gzipped is not None and _accepts_gzip(request)
+    vary = "Accept-Encoding" if "lang" in request.query else "Accept-Encoding, Accept-Language"
+    headers = {
+        "ETag": variant.gzip_etag if gzipped else variant.etag,
+        "Cache-Control": cache_control(snapshot, app[CLOCK_KEY]()),
+        "Vary": vary,
+    }
+    if _matches(request.headers.get("If-None-Match"), variant):
+        return web.Response(status=304, headers=headers)
+    headers["Content-Type"] = f"{variant.content_type}; charset=utf-8"
+    if gzipped:
+        headers["Content-Encoding"] = "gzip"
+        return web.Response(body=variant.gzipped, headers=headers)
+    return web.Response(body=variant.body, headers=headers)
 
 
 @routes.get("/v1/strip")
 async def get_strip(request: web.Request) -> web.StreamResponse:
     """The whole strip as JSON."""
-    return _negotiated(request, _json(current_strip(request, requested_language(request))))
+    return serve_variant(request, "strip", requested_language(request))
 
 
 @routes.get("/v1/strip.txt")
 async def get_strip_text(request: web.Request) -> web.StreamResponse:
     """The whole strip as one line of plain text."""
-    strip = current_strip(request, requested_language(request))
-    return _negotiated(request, web.Response(text=render_text(strip), charset="utf-8"))
+    return serve_variant(request, "strip.txt", requested_language(request))
 
 
 @routes.get("/v1/rates")
 async def get_rates(request: web.Request) -> web.StreamResponse:
     """The rates half of the strip as JSON."""
-    strip = current_strip(request, requested_language(request))
-    half = RatesHalf(
-        lang=strip.lang,
-        rates=strip.rates,
-        text=rates_text(strip.rates),
-        generated_at=strip.generated_at,
-    )
-    return _negotiated(request, _json(half))
+    return serve_variant(request, "rates", requested_language(request))
 
 
 @routes.get("/v1/weather")
 async def get_weather(request: web.Request) -> web.StreamResponse:
     """The weather half of the strip as JSON."""
-    strip = current_strip(request, requested_language(request))
-    half = WeatherHalf(
-        lang=strip.lang,
-        weather=strip.weather,
-        text=weather_text(strip.weather),
-        generated_at=strip.generated_at,
-    )
-    return _negotiated(request, _json(half))
+    return serve_variant(request, "weather", requested_language(request))
 
 
 @routes.get("/widget")
 async def get_widget(request: web.Request) -> web.StreamResponse:
     """The strip as an HTML fragment, for a server-side include."""
-    strip = current_strip(request, requested_language(request, FRAME_PARAMETERS))
-    widget = request.app[SETTINGS_KEY].widget
-    html = render_fragment(strip, preset=widget.preset, theme=requested_theme(request))
-    return _negotiated(request, web.Response(text=html, content_type="text/html", charset="utf-8"))
+    lang = requested_language(request, FRAME_PARAMETERS)
+    return serve_variant(request, "widget", lang, requested_theme(request))
 
 
 @routes.get("/widget/frame")
 async def get_frame(request: web.Request) -> web.StreamResponse:
     """The strip as a complete page, for an iframe."""
-    strip = current_strip(request, requested_language(request, FRAME_PARAMETERS))
-    widget = request.app[SETTINGS_KEY].widget
-    html = render_frame(strip, preset=widget.preset, theme=requested_theme(request))
-    return _negotiated(request, web.Response(text=html, content_type="text/html", charset="utf-8"))
+    lang = requested_language(request, FRAME_PARAMETERS)
+    return serve_variant(request, "frame", lang, requested_theme(request))
 
 
 @routes.get("/widget.js")
@@ -208,8 +231,18 @@ async def get_stylesheet(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/healthz")
 async def get_health(request: web.Request) -> web.Response:
-    """The process is alive and serving."""
-    return _json({"status": "ok"})
+    """The process is alive and serving: its pid, role and the snapshot it serves."""
+    leadership = request.app.get(LEADERSHIP_KEY)
+    response = _json(
+        {
+            "status": "ok",
+            "pid": os.getpid(),
+            "leader": leadership is not None and leadership.leading,
+            "snapshot": request.app[SNAPSHOTS_KEY].current.stamp.version,
+        }
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _error(status: int, error: str, message: str, **extra: object) -> web.Response:
@@ -271,18 +304,47 @@ async def _own_store(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _keep_fresh(app: web.Application) -> AsyncIterator[None]:
-    """Own the upstream HTTP session and the refresh scheduler for the app's lifetime."""
+    """Own the upstream HTTP session and, while this process leads, the refresh jobs."""
     settings = app[SETTINGS_KEY]
     async with aiohttp.ClientSession(
         headers={"User-Agent": USER_AGENT}, timeout=aiohttp.ClientTimeout(total=60)
     ) as session:
         refresher = Refresher(settings, app[SOURCES_KEY], app[STORE_KEY], session)
         app[REFRESHER_KEY] = refresher
-        scheduler = schedule(refresher, settings)
+        changed = app[CHANGED_KEY]
+        leadership = Leadership(refresher, settings, app[STORE_KEY], on_stamp=changed.set)
+        app[LEADERSHIP_KEY] = leadership
+        task = asyncio.create_task(leadership.run(), name="ticker-leadership")
         try:
             yield
         finally:
-            scheduler.shutdown(wait=False)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def _watch_snapshots(app: web.Application) -> AsyncIterator[None]:
+    """Render again whenever the shared stamp changes, off the event loop."""
+    holder, changed = app[SNAPSHOTS_KEY], app[CHANGED_KEY]
+
+    async def watch() -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), WATCH_EVERY.total_seconds())
+            changed.clear()
+            try:
+                if await asyncio.to_thread(holder.changed):
+                    await asyncio.to_thread(holder.reload)
+            except Exception:  # the shared cache is unreachable: keep serving what we have
+                log.warning(
+                    "cannot read the shared cache; serving the last snapshot", exc_info=True
+                )
+
+    task = asyncio.create_task(watch(), name="ticker-snapshots")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def _assets(settings: Settings) -> dict[str, bytes]:
@@ -318,6 +380,9 @@ def create_app(
         app.cleanup_ctx.append(_own_store)
     else:
         app[STORE_KEY] = store
+    app[SNAPSHOTS_KEY] = SnapshotHolder(settings, app[STORE_KEY], app[CREDITS_KEY], clock)
+    app[CHANGED_KEY] = asyncio.Event()
+    app.cleanup_ctx.append(_watch_snapshots)
     if sources is not None:
         app[SOURCES_KEY] = sources
         app.cleanup_ctx.append(_keep_fresh)

@@ -1,0 +1,164 @@
+"""One refresher for a whole fleet: a lease in the shared cache decides who refreshes.
+
+Every process of a deployment (workers on one host, instances on many hosts sharing
+Redis) runs a :class:`Leadership`.  It keeps trying to take or renew the lease
+``refresh`` in the shared cache; the process that holds it runs the refresh
+scheduler, the others only serve.  The lease expires ``lease`` after its last
+renewal, so when the holder dies another process takes over within one lease.
+
+Upstreams see one request per source per interval fleet-wide: each refresh records
+when it ran in the shared cache, a new leader schedules its first refresh one
+interval after the last one, and a refresh is skipped when the lease was lost or
+another process refreshed that kind less than half an interval ago.
+
+After every refresh the leader records a new :class:`~ticker._cache.Stamp`; every
+process then renders the strip again, at the stamp's time.  It stamps again when
+an item turns stale or is hidden (:func:`~ticker._snapshot.next_change`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from ticker._cache import Stamp, Store
+from ticker._config import DataKind, Settings
+from ticker._refresh import Refresher, RefreshReport, schedule, utc_now
+from ticker._snapshot import next_change
+
+__all__ = ["LEASE", "Leadership"]
+
+log = logging.getLogger("ticker.leader")
+
+#: How long the lease lasts without renewal; it is renewed three times as often.
+LEASE = dt.timedelta(seconds=15)
+#: How often the leader checks whether an item turned stale since the last stamp.
+RESTAMP_EVERY = dt.timedelta(seconds=15)
+LEASE_NAME = "refresh"
+
+
+class Leadership:
+    """Holds the refresh lease when it can, and runs the scheduler while it does."""
+
+    def __init__(
+        self,
+        refresher: Refresher,
+        settings: Settings,
+        store: Store,
+        *,
+        lease: dt.timedelta = LEASE,
+        on_stamp: Callable[[], None] | None = None,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        self.refresher = refresher
+        self.settings = settings
+        self.store = store
+        self.lease = lease
+        self.on_stamp = on_stamp
+        self.clock = clock
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.scheduler: AsyncIOScheduler | None = None
+
+    @property
+    def leading(self) -> bool:
+        """Whether this process runs the refreshes now."""
+        return self.scheduler is not None
+
+    async def run(self) -> None:
+        """Take, renew or lose the lease, forever; start or stop the scheduler to match."""
+        try:
+            while True:
+                held = await self._renew()
+                if held and self.scheduler is None:
+                    await self._lead()
+                elif not held and self.scheduler is not None:
+                    log.warning("%s lost the refresh lease", self.owner)
+                    self._follow()
+                await asyncio.sleep(self.lease.total_seconds() / 3)
+        finally:
+            self._follow()
+            await asyncio.to_thread(self.store.backend.release, LEASE_NAME, self.owner)
+
+    async def _renew(self) -> bool:
+        try:
+            return await asyncio.to_thread(
+                self.store.backend.acquire, LEASE_NAME, self.owner, self.lease
+            )
+        except Exception as exc:  # the shared cache is unreachable: nobody can be sure
+            log.warning("cannot reach the shared cache for the lease: %s", exc)
+            return False
+
+    async def _lead(self) -> None:
+        log.info("%s holds the refresh lease", self.owner)
+        kinds: tuple[DataKind, ...] = ("rates", "weather")
+        first = {kind: await self._first_run(kind) for kind in kinds}
+        self.scheduler = schedule(
+            self.refresher, self.settings, first_runs=first, may_run=self._may_refresh,
+            after=self._refreshed,
+        )  # fmt: skip
+        self.scheduler.add_job(
+            self._restamp, "interval", seconds=RESTAMP_EVERY.total_seconds(), id="restamp"
+        )
+
+    def _follow(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+
+    def _interval(self, kind: DataKind) -> dt.timedelta:
+        return self.settings.rates.refresh if kind == "rates" else self.settings.weather.refresh
+
+    async def _first_run(self, kind: DataKind) -> dt.datetime:
+        """One interval after the fleet's last refresh of ``kind``, or now."""
+        last = await asyncio.to_thread(self.store.last_refresh, kind)
+        now = self.clock()
+        return max(now, last[0] + self._interval(kind)) if last is not None else now
+
+    async def _may_refresh(self, kind: DataKind) -> bool:
+        """Refresh only while holding the lease, and not just after another leader did."""
+        if not await self._renew():
+            return False
+        last = await asyncio.to_thread(self.store.last_refresh, kind)
+        if last is None or last[1] == self.owner:
+            return True
+        return self.clock() - last[0] >= self._interval(kind) / 2
+
+    async def _refreshed(self, kind: DataKind, report: RefreshReport) -> None:
+        await asyncio.to_thread(self.store.put_last_refresh, kind, self.clock(), self.owner)
+        await self.stamp()
+
+    async def stamp(self) -> Stamp:
+        """Record a new version of the cache for every process to render."""
+        jobs = self.scheduler.get_jobs() if self.scheduler is not None else []
+        upcoming = [job.next_run_time for job in jobs if job.id in ("rates", "weather")]
+        stamp = Stamp(
+            version=uuid.uuid4().hex,
+            generated_at=self.clock(),
+            next_refresh_at=min(upcoming) if upcoming else None,
+        )
+        await asyncio.to_thread(self.store.put_stamp, stamp)
+        if self.on_stamp is not None:
+            self.on_stamp()
+        return stamp
+
+    async def _restamp(self) -> None:
+        """Stamp again once an item turned stale, was hidden or the day changed."""
+        stamp = await asyncio.to_thread(self.store.stamp)
+        if stamp is None:
+            await self.stamp()
+            return
+        settings = self.settings
+        rates = await asyncio.to_thread(self.store.rates, settings.rates.currencies)
+        weather = await asyncio.to_thread(
+            self.store.weather, [city.id for city in settings.weather.cities]
+        )
+        due = next_change(settings, rates, weather, stamp.generated_at)
+        if due is not None and due <= self.clock():
+            await self.stamp()
