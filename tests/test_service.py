@@ -155,7 +155,11 @@ async def test_healthz(client):
     response = await client.get("/healthz")
     body = await response.json()
     assert response.status == 200
-    assert body == {"status": "ok", "pid": os.getpid(), "leader": False, "snapshot": "unstamped"}
+    assert body == body | {"status": "ok", "pid": os.getpid(), "leader": False}
+    assert (
+        body["etag"]
+        == (await client.get("/v1/strip", headers={"Accept-Encoding": ""})).headers["ETag"]
+    )
     assert response.headers["Cache-Control"] == "no-store"
 
 

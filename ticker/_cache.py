@@ -222,5 +222,9 @@ class Store:
 
 
 def open_store(settings: CacheSettings) -> Store:
-    """Open the configured cache."""
+    """Open the configured cache: a directory on this host, or Redis."""
+    if settings.backend == "redis" and settings.url is not None:  # CacheSettings checks url
+        from ticker._redis import RedisCache  # redis is an optional dependency
+
+        return Store(RedisCache(settings.url, prefix=settings.prefix))
     return Store(DiskCache(settings.directory))

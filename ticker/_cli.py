@@ -26,6 +26,7 @@ from ticker._refresh import Refresher
 from ticker._service import create_app
 from ticker._strip import strip_from_store
 from ticker._version import USER_AGENT, __version__
+from ticker._workers import run_workers
 from ticker.sources import SourceSet, build_sources
 
 __all__ = ["main"]
@@ -45,15 +46,32 @@ def _serve(args: argparse.Namespace) -> int:
     settings, sources = _load(args.config)
     host = args.host or settings.server.host
     port = args.port or settings.server.port
-    log.info("ticker %s: cache in %s", __version__, settings.cache.directory)
+    if args.workers > 1:
+        forwarded = ["serve", "--host", host, "--port", str(port)]
+        if args.config:
+            forwarded += ["--config", args.config]
+        return run_workers(forwarded, args.workers)
+    _use_uvloop()
+    where = settings.cache.url if settings.cache.backend == "redis" else settings.cache.directory
+    log.info("ticker %s: %s cache at %s", __version__, settings.cache.backend, where)
     web.run_app(
         create_app(settings, sources=sources),
         host=host,
         port=port,
+        reuse_port=args.worker,
         print=lambda _: log.info("serving on http://%s:%d", host, port),
         access_log=None,
     )
     return 0
+
+
+def _use_uvloop() -> None:
+    """Run on uvloop when it is installed (``pip install 'ticker[uvloop]'``)."""
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
 async def _refresh_once(settings: Settings, sources: SourceSet, lang: str) -> int:
@@ -105,6 +123,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="settings file (default: the built-in config)")
     serve.add_argument("--host", help="listen address (default: server.host)")
     serve.add_argument("--port", type=int, help="listen port (default: server.port)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes answering on the port (default: 1)"
+    )
+    serve.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(run=_serve)
 
     refresh = commands.add_parser("refresh", help="refresh once and print the strip")

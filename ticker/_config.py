@@ -135,12 +135,26 @@ class _Strict(BaseModel):
 
 
 class CacheSettings(_Strict):
-    """Where the shared cache lives."""
+    """Where the shared cache lives: a directory on this host, or Redis for many hosts."""
 
-    backend: Literal["disk"] = "disk"
+    backend: Literal["disk", "redis"] = "disk"
     path: Path | None = Field(
-        default=None, description="Cache directory; default: the user's cache directory."
+        default=None, description="disk: the directory; default: the user's cache directory."
     )
+    url: Annotated[str, Field(pattern=r"^(redis|rediss|unix)://")] | None = Field(
+        default=None, description="redis: the server, e.g. redis://127.0.0.1:6379/0."
+    )
+    prefix: str = Field(default="ticker:", description="redis: prefix of every key.")
+    lease: Duration = Field(
+        default=dt.timedelta(seconds=15),
+        description="How long the refresh lease outlives its holder.",
+    )
+
+    @model_validator(mode="after")
+    def _backend_needs(self) -> Self:
+        if self.backend == "redis" and self.url is None:
+            raise PydanticCustomError("redis_url", "backend redis needs url: redis://host:port/db")
+        return self
 
     @property
     def directory(self) -> Path:

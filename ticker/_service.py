@@ -233,12 +233,15 @@ async def get_stylesheet(request: web.Request) -> web.StreamResponse:
 async def get_health(request: web.Request) -> web.Response:
     """The process is alive and serving: its pid, role and the snapshot it serves."""
     leadership = request.app.get(LEADERSHIP_KEY)
+    snapshot = request.app[SNAPSHOTS_KEY].current
+    default = request.app[SETTINGS_KEY].default_language
     response = _json(
         {
             "status": "ok",
             "pid": os.getpid(),
             "leader": leadership is not None and leadership.leading,
-            "snapshot": request.app[SNAPSHOTS_KEY].current.stamp.version,
+            "snapshot": snapshot.stamp.version,
+            "etag": snapshot.variant("strip", default).etag,
         }
     )
     response.headers["Cache-Control"] = "no-store"
@@ -312,7 +315,9 @@ async def _keep_fresh(app: web.Application) -> AsyncIterator[None]:
         refresher = Refresher(settings, app[SOURCES_KEY], app[STORE_KEY], session)
         app[REFRESHER_KEY] = refresher
         changed = app[CHANGED_KEY]
-        leadership = Leadership(refresher, settings, app[STORE_KEY], on_stamp=changed.set)
+        leadership = Leadership(
+            refresher, settings, app[STORE_KEY], lease=settings.cache.lease, on_stamp=changed.set
+        )
         app[LEADERSHIP_KEY] = leadership
         task = asyncio.create_task(leadership.run(), name="ticker-leadership")
         try:
