@@ -69,9 +69,9 @@ def test_refresh_fails_when_a_source_fails(tmp_path, capsys):
 
 def test_refresh_refuses_an_unconfigured_language(tmp_path, capsys):
     """--lang must be one of the configured languages."""
-    assert (
-        main(["refresh", "--config", str(offline_config(tmp_path)), "--lang", "uz"]) == EXIT_CONFIG
-    )
+    path = tmp_path / "ticker.yaml"
+    path.write_text(f"cache: {{path: {tmp_path / 'cache'}}}\n{SETTINGS_YAML}", "utf-8")
+    assert main(["refresh", "--config", str(path), "--lang", "uz"]) == EXIT_CONFIG
     assert "'uz' is not one of" in capsys.readouterr().err
 
 

@@ -100,7 +100,10 @@ async def test_widget_fragment_text(client):
     assert response.charset == "utf-8"
     html = await response.text()
     assert html.startswith('<div class="ticker" lang="kk" dir="ltr"')
-    usd = '<span class="ticker-label">usd/kzt</span> <span class="ticker-value" dir="ltr">445.99'
+    usd = (
+        '<span class="ticker-label" dir="ltr">usd/kzt</span> '
+        '<span class="ticker-value" dir="ltr">445.99'
+    )
     astana = '<span class="ticker-name">Астана</span> <span class="ticker-value" dir="ltr">+18+20℃'
     assert usd in html
     assert astana in html

@@ -52,7 +52,7 @@ def _rate(item: RateItem, lang: str, *, full: bool) -> str:
     title = item.name or item.code
     return (
         f'<li class="{classes}" data-code="{escape(item.code)}" title="{escape(title)}">'
-        f'<span class="ticker-label">{escape(item.label)}</span> '
+        f'<span class="ticker-label" dir="ltr">{escape(item.label)}</span> '
         f'<span class="ticker-value" dir="ltr">{escape(item.text)}</span>'
         f"{_change(item) if full else ''}{_mark(item, lang)}</li>"
     )

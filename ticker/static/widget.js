@@ -7,8 +7,11 @@
   "use strict";
   var script = document.currentScript;
   if (!script || !script.src) { return; }
-  var origin = new URL(script.src).origin;
+  // The service's base: where this script was loaded from, path prefix included
+  // (a site may proxy the service under /ticker/).
+  var base = new URL(".", script.src).href;
   var PRESET = "__TICKER_PRESET__";
+  var THEME = "__TICKER_THEME__";
   var ARROWS = { up: "\u25B2", down: "\u25BC", flat: "=" };
 
   function el(tag, className, text) {
@@ -22,7 +25,7 @@
     if (document.querySelector("link[data-ticker-css]")) { return; }
     var link = el("link");
     link.rel = "stylesheet";
-    link.href = origin + "/widget.css";
+    link.href = base + "widget.css";
     link.setAttribute("data-ticker-css", "");
     document.head.appendChild(link);
   }
@@ -48,7 +51,9 @@
     var li = el("li", state(item, "ticker-rate") + (item.direction ? " ticker-" + item.direction : ""));
     li.setAttribute("data-code", item.code);
     li.title = item.name || item.code;
-    li.append(el("span", "ticker-label", item.label), " ", value(item.text));
+    var label = el("span", "ticker-label", item.label);
+    label.dir = "ltr";
+    li.append(label, " ", value(item.text));
     if (PRESET === "full" && item.change_text && item.direction) {
       var change = el("span", "ticker-change");
       change.dir = "ltr";
@@ -102,7 +107,7 @@
     var root = el("div", "ticker");
     root.lang = strip.lang;
     root.dir = strip.dir;
-    root.setAttribute("data-theme", theme || "auto");
+    root.setAttribute("data-theme", theme || THEME);
     root.setAttribute("data-generated", strip.generated_at);
     var sep = el("span", "ticker-sep", " \u00B7 ");
     sep.setAttribute("aria-hidden", "true");
@@ -116,7 +121,7 @@
 
   function fill(slot) {
     var lang = slot.getAttribute("data-lang");
-    var url = origin + "/v1/strip" + (lang ? "?lang=" + encodeURIComponent(lang) : "");
+    var url = base + "v1/strip" + (lang ? "?lang=" + encodeURIComponent(lang) : "");
     fetch(url, { credentials: "omit", mode: "cors" })
       .then(function (response) {
         if (!response.ok) { throw new Error("HTTP " + response.status); }
