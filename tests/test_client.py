@@ -92,3 +92,53 @@ async def test_non_json_error_is_a_service_error(aiohttp_server):
         with pytest.raises(ServiceError) as caught:
             await client.strip()
     assert caught.value.status == 404
+
+
+async def test_repeated_calls_within_max_age_make_no_request(
+    aiohttp_server, settings, filled_store
+):
+    """strip() honours Cache-Control: within max-age the answer is reused, not fetched."""
+    import datetime as dt
+
+    from ticker import Stamp
+
+    filled_store.put_stamp(
+        Stamp(version="v1", generated_at=NOW, next_refresh_at=NOW + dt.timedelta(hours=1))
+    )
+    app = create_app(settings, store=filled_store, clock=lambda: NOW)
+    seen: list[tuple[int, str]] = []
+
+    async def count(request, response):
+        seen.append((response.status, request.path))
+
+    app.on_response_prepare.append(count)
+    server = await aiohttp_server(app)
+    async with TickerClient(str(server.make_url("/"))) as client:
+        first = await client.strip(lang="ru")
+        again = await client.strip(lang="ru")
+        other = await client.strip(lang="en")
+    assert again is first
+    assert other.lang == "en"
+    assert seen == [(200, "/v1/strip"), (200, "/v1/strip")]
+
+
+async def test_expired_answers_are_revalidated_with_the_etag(
+    aiohttp_server, settings, filled_store
+):
+    """Past max-age the client sends If-None-Match and keeps its copy on a 304."""
+    from ticker import Stamp
+
+    filled_store.put_stamp(Stamp(version="v1", generated_at=NOW, next_refresh_at=NOW))
+    app = create_app(settings, store=filled_store, clock=lambda: NOW)
+    seen: list[int] = []
+
+    async def count(request, response):
+        seen.append(response.status)
+
+    app.on_response_prepare.append(count)
+    server = await aiohttp_server(app)
+    async with TickerClient(str(server.make_url("/"))) as client:
+        first = await client.strip()
+        again = await client.strip()
+    assert again is first
+    assert seen == [200, 304]

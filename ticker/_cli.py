@@ -17,13 +17,12 @@ import sys
 from collections.abc import Sequence
 
 import aiohttp
-from aiohttp import web
 
 from ticker._cache import open_store
 from ticker._config import Settings, load_settings
 from ticker._exceptions import ConfigError
 from ticker._refresh import Refresher
-from ticker._service import create_app
+from ticker._service import create_app, serve
 from ticker._strip import strip_from_store
 from ticker._version import USER_AGENT, __version__
 from ticker._workers import run_workers
@@ -54,14 +53,7 @@ def _serve(args: argparse.Namespace) -> int:
     _use_uvloop()
     where = settings.cache.url if settings.cache.backend == "redis" else settings.cache.directory
     log.info("ticker %s: %s cache at %s", __version__, settings.cache.backend, where)
-    web.run_app(
-        create_app(settings, sources=sources),
-        host=host,
-        port=port,
-        reuse_port=args.worker,
-        print=lambda _: log.info("serving on http://%s:%d", host, port),
-        access_log=None,
-    )
+    asyncio.run(serve(create_app(settings, sources=sources), host, port, reuse_port=args.worker))
     return 0
 
 

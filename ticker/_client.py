@@ -10,14 +10,19 @@ Usage::
         print(client.strip().rates[0].rate)         # Decimal('445.99')
 
 Both return the pydantic models the service serializes.  Failures raise
-:class:`~ticker.ServiceError` subclasses, never return ``None``.
+:class:`~ticker.ServiceError` subclasses, never return ``None``.  Answers are kept
+as long as the service's ``Cache-Control: max-age`` allows, so a page that asks
+for the strip on every render makes one request per refresh; after that the
+client revalidates with the ETag (a 304 costs no body).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -49,6 +54,7 @@ class TickerClient:
         self._session = session
         self._owns_session = session is None
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._cache: dict[tuple[str, str | None], _Cached] = {}
 
     async def __aenter__(self) -> Self:
         return self
@@ -92,24 +98,58 @@ class TickerClient:
         return True
 
     async def _get(self, path: str, model: type[_M], lang: str | None) -> _M:
-        body = await self._request(path, lang)
+        key = (path, lang)
+        cached = self._cache.get(key)
+        if cached is not None and time.monotonic() < cached.fresh_until:
+            return cached.value  # type: ignore[return-value]  # stored under this model's path
+        etag = cached.etag if cached is not None else None
+        body, status, headers = await self._fetch(path, lang, etag)
+        if status == 304 and cached is not None:
+            self._remember(key, cached.value, cached.etag, headers)
+            return cached.value  # type: ignore[return-value]
         try:
-            return model.model_validate_json(body)
+            value = model.model_validate_json(body)
         except ValidationError as exc:
             raise ServiceError(f"{path}: unexpected response body: {exc}") from exc
+        self._remember(key, value, headers.get("ETag"), headers)
+        return value
+
+    def _remember(
+        self,
+        key: tuple[str, str | None],
+        value: BaseModel,
+        etag: str | None,
+        headers: Mapping[str, str],
+    ) -> None:
+        """Keep an answer for as long as its Cache-Control allows (and its ETag after)."""
+        max_age = _max_age(headers.get("Cache-Control", ""))
+        if max_age is None:
+            self._cache.pop(key, None)
+            return
+        self._cache[key] = _Cached(value, etag, time.monotonic() + max_age)
 
     async def _request(self, path: str, lang: str | None) -> bytes:
+        body, _, _ = await self._fetch(path, lang, None)
+        return body
+
+    async def _fetch(
+        self, path: str, lang: str | None, etag: str | None
+    ) -> tuple[bytes, int, Mapping[str, str]]:
         params = {"lang": lang} if lang is not None else {}
+        headers = {"If-None-Match": etag} if etag else {}
         url = self.base_url.join(URL(path))
         try:
-            async with self._http().get(url, params=params, timeout=self._timeout) as response:
+            async with self._http().get(
+                url, params=params, headers=headers, timeout=self._timeout
+            ) as response:
                 body = await response.read()
                 status = response.status
+                answered = response.headers.copy()  # case-insensitive, like HTTP
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ServiceUnavailable(f"cannot reach {url}: {exc or type(exc).__name__}") from exc
-        if status != 200:
+        if status not in (200, 304) or (status == 304 and not etag):
             raise _error_for(status, body, url)
-        return body
+        return body, status, answered
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -117,6 +157,25 @@ class TickerClient:
                 headers={"User-Agent": f"ticker-client/{__version__}"}
             )
         return self._session
+
+
+@dataclass(frozen=True)
+class _Cached:
+    value: BaseModel
+    etag: str | None
+    fresh_until: float
+
+
+def _max_age(cache_control: str) -> float | None:
+    """Seconds an answer may be reused, or None when it may not be kept at all."""
+    directives = [part.strip().lower() for part in cache_control.split(",")]
+    if "no-store" in directives or "no-cache" in directives or "private" in directives:
+        return None
+    for directive in directives:
+        name, _, value = directive.partition("=")
+        if name == "max-age" and value.isdigit():
+            return float(value)
+    return 0.0  # revalidate every time, with the ETag
 
 
 def _error_for(status: int, body: bytes, url: URL) -> ServiceError:
