@@ -44,6 +44,10 @@ __all__ = [
     "CacheSettings",
     "City",
     "DataKind",
+    "EditorialSettings",
+    "HistorySettings",
+    "LoggingSettings",
+    "Pin",
     "RatesSettings",
     "ServerSettings",
     "Settings",
@@ -318,12 +322,63 @@ class WeatherSettings(_Strict):
         return self
 
 
+class HistorySettings(_Strict):
+    """How long publications and the audit log are kept, and how politely to backfill."""
+
+    retention: Duration = Field(
+        default=dt.timedelta(days=400), description="Publications older than this are dropped."
+    )
+    backfill_delay: Duration = Field(
+        default=dt.timedelta(seconds=1), description="Pause between two backfill requests."
+    )
+    sparkline_days: int = Field(
+        default=0, ge=0, le=366, description="Days in the widget's sparklines; 0: none."
+    )
+
+
+class Pin(_Strict):
+    """A value an editor fixes by hand, with why and until when."""
+
+    item: str = Field(description="A currency code of rates.currencies or a city id.")
+    value: Decimal | None = Field(
+        default=None, description="rates: KZT per quant units, as the strip shows it."
+    )
+    temperature: float | None = Field(default=None, description="weather: current, °C.")
+    min: float | None = None
+    max: float | None = None
+    reason: Annotated[str, Field(min_length=1)]
+    until: dt.datetime = Field(description="When the pin ends (with a zone, e.g. +05:00).")
+
+
+class EditorialSettings(_Strict):
+    """An editor's hand on the strip: pins, hidden items, jumps held for confirmation."""
+
+    pins: list[Pin] = []
+    hide: list[str] = Field(default=[], description="Currency codes and city ids not shown.")
+    confirm_jumps: bool = Field(
+        default=False, description="Hold every jump for an editor instead of a second source."
+    )
+    confirmed: list[Pin] = Field(
+        default=[], description="Held jumps an editor accepted: item, value, reason, until."
+    )
+
+
+class LoggingSettings(_Strict):
+    """How the service logs."""
+
+    format: Literal["text", "json"] = "text"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
 class Settings(_Strict):
     """The whole configuration of a ticker deployment."""
 
     cache: CacheSettings = CacheSettings()
     server: ServerSettings = ServerSettings()
     widget: WidgetSettings = WidgetSettings()
+    history: HistorySettings = HistorySettings()
+    editorial: EditorialSettings = EditorialSettings()
+    logging: LoggingSettings = LoggingSettings()
     languages: Annotated[list[Language], Field(min_length=1), AfterValidator(_unique)] = ["en"]
     rates: RatesSettings
     weather: WeatherSettings

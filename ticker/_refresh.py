@@ -33,7 +33,14 @@ from ticker._exceptions import UpstreamError, UpstreamFormatError
 from ticker._models import Rate, Weather
 from ticker.sources import SourceSet, WeatherSource
 
-__all__ = ["RefreshReport", "Refresher", "SourceOutcome", "schedule"]
+__all__ = [
+    "RefreshObserver",
+    "RefreshReport",
+    "Refresher",
+    "Rejection",
+    "SourceOutcome",
+    "schedule",
+]
 
 log = logging.getLogger("ticker.refresh")
 
@@ -92,6 +99,25 @@ class RefreshReport:
         return any(not outcome.ok for outcome in self.outcomes)
 
 
+class RefreshObserver:
+    """Hears what every refresh did: metrics, history and logs subscribe here.
+
+    Methods are called in the refresher's task and must be quick; the defaults do
+    nothing, so an observer overrides only what it needs.
+    """
+
+    def fetched(
+        self, kind: DataKind, source: str, *, error: str | None, items: int, seconds: float
+    ) -> None:
+        """One source was asked (``error`` is None when it answered usable data)."""
+
+    def rejected(self, kind: DataKind, rejection: Rejection) -> None:
+        """A guard refused a value."""
+
+    def stored(self, kind: DataKind, values: Sequence[Rate] | Sequence[Weather]) -> None:
+        """Values passed every check and were written to the cache."""
+
+
 @dataclass
 class _Breaker:
     """A source's failures in a row, and until when it is not asked."""
@@ -111,12 +137,14 @@ class Refresher:
         session: aiohttp.ClientSession,
         *,
         clock: Callable[[], dt.datetime] = utc_now,
+        observers: Sequence[RefreshObserver] = (),
     ) -> None:
         self.settings = settings
         self.sources = sources
         self.store = store
         self.session = session
         self.clock = clock
+        self.observers = list(observers)
         self._policies = {
             entry.label: entry for entry in [*settings.rates.sources, *settings.weather.sources]
         }
@@ -144,6 +172,8 @@ class Refresher:
                 if rate.code in pending:
                     self._judge(report, rate, previous.get(rate.code), accepted, held)
         self.store.put_rates(accepted.values(), held=held.values())
+        for observer in self.observers:
+            observer.stored("rates", list(accepted.values()))
         report.stored = [code for code in wanted if code in accepted]
         report.held = [code for code in wanted if code in held]
         report.missing = [code for code in wanted if code not in accepted]
@@ -183,6 +213,8 @@ class Refresher:
     def _reject(self, report: RefreshReport, rejection: Rejection) -> None:
         report.rejections.append(rejection)
         self.store.count_rejected(report.kind, rejection.source, at=self.clock())
+        for observer in self.observers:
+            observer.rejected(report.kind, rejection)
         log.warning(
             "%s: rejected %s %s from %s: %s",
             report.kind,
@@ -203,7 +235,10 @@ class Refresher:
 
         cities = self.settings.weather.cities
         readings = await asyncio.gather(*(one(city) for city in cities))
-        self.store.put_weather(reading for reading in readings if reading is not None)
+        stored = [reading for reading in readings if reading is not None]
+        self.store.put_weather(stored)
+        for observer in self.observers:
+            observer.stored("weather", stored)
         report.stored = [c.id for c, r in zip(cities, readings, strict=True) if r is not None]
         report.missing = [c.id for c, r in zip(cities, readings, strict=True) if r is None]
         return report
@@ -252,6 +287,8 @@ class Refresher:
         items = len(result) if isinstance(result, list) else int(result is not None)
         report.outcomes.append(SourceOutcome(name, items, error))
         self.store.record(report.kind, name, at=self.clock(), error=error)
+        for observer in self.observers:
+            observer.fetched(report.kind, name, error=error, items=items, seconds=elapsed)
         if error is None:
             breaker.failures = 0
             log.info("%s from %s: %d item(s) in %.2fs", report.kind, name, items, elapsed)
