@@ -190,3 +190,25 @@ async def test_stale_values_carry_a_discreet_marker(aiohttp_client, settings, st
     )
     body = await (await client.get("/v1/strip")).json()
     assert (body["rates"][0]["stale"], body["rates"][0]["age"]) == (True, 10800)
+
+
+async def test_readyz_says_ready_with_sources(client, filled_store):
+    """/readyz is 200 when every item has a value and lists each source's last outcome."""
+    filled_store.record("rates", "static", at=NOW)
+    response = await client.get("/readyz")
+    body = await response.json()
+    assert response.status == 200
+    assert body["ready"] is True
+    assert {item["item"] for item in body["items"]} == {"USD", "EUR", "RUB", "CNY", "astana"}
+    rates_source = next(s for s in body["sources"] if s["kind"] == "rates")
+    assert rates_source["last_success"] == "2026-11-28T10:00:00Z"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_readyz_is_503_while_items_are_missing(aiohttp_client, settings, store: Store):
+    """With an empty cache the service is alive but not ready."""
+    client = await aiohttp_client(create_app(settings, store=store, clock=lambda: NOW))
+    response = await client.get("/readyz")
+    assert response.status == 503
+    assert (await response.json())["ready"] is False
+    assert (await client.get("/healthz")).status == 200

@@ -21,6 +21,7 @@ import aiohttp
 from ticker._cache import open_store
 from ticker._config import Settings, load_settings
 from ticker._exceptions import ConfigError
+from ticker._logs import configure_logging
 from ticker._refresh import Refresher
 from ticker._service import create_app, serve
 from ticker._strip import strip_from_store
@@ -38,7 +39,10 @@ EXIT_CONFIG = 2
 
 def _load(path: str | None) -> tuple[Settings, SourceSet]:
     settings = load_settings(path)
-    return settings, build_sources(settings, config_source=path or "<default config>")
+    sources = build_sources(settings, config_source=path or "<default config>")
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        configure_logging(settings.logging.level, settings.logging.format)
+    return settings, sources
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -135,13 +139,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``ticker`` command; returns the exit status."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if not args.verbose:
-        # The scheduler logs every run; ticker.refresh already logs each outcome.
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    configure_logging("debug" if args.verbose else "info", "text")
     try:
         status: int = args.run(args)
     except ConfigError as exc:

@@ -291,9 +291,15 @@ class Refresher:
             observer.fetched(report.kind, name, error=error, items=items, seconds=elapsed)
         if error is None:
             breaker.failures = 0
-            log.info("%s from %s: %d item(s) in %.2fs", report.kind, name, items, elapsed)
+            log.info(
+                "%s from %s: %d item(s) in %.2fs", report.kind, name, items, elapsed,
+                extra=_fields(report.kind, name, "ok", items, elapsed),
+            )  # fmt: skip
         else:
-            log.warning("%s from %s failed after %.2fs: %s", report.kind, name, elapsed, error)
+            log.warning(
+                "%s from %s failed after %.2fs: %s", report.kind, name, elapsed, error,
+                extra=_fields(report.kind, name, "error", items, elapsed) | {"error": error},
+            )  # fmt: skip
             self._trip(breaker, name, retry_after)
         return result
 
@@ -315,6 +321,17 @@ class Refresher:
                 breaker.failures,
                 f"{until:%Y-%m-%d %H:%M:%S}Z",
             )
+
+
+def _fields(kind: str, source: str, outcome: str, items: int, seconds: float) -> dict[str, object]:
+    """The structured fields of a refresh's log line (see ticker._logs)."""
+    return {
+        "kind": kind,
+        "source": source,
+        "outcome": outcome,
+        "items": items,
+        "seconds": round(seconds, 3),
+    }
 
 
 def _moved(rate: Rate, reference: Rate) -> Decimal:

@@ -27,7 +27,7 @@ from pydantic import BaseModel
 
 from ticker._answers import Answers, QueryError, prepared_asset, security_headers
 from ticker._cache import Store, open_store
-from ticker._config import Settings
+from ticker._config import DataKind, Settings, SourceSettings
 from ticker._leader import Leadership
 from ticker._models import Attribution
 from ticker._refresh import Refresher, utc_now
@@ -177,6 +177,51 @@ async def get_health(request: web.Request) -> web.Response:
     response.headers.update(security_headers(request.app[SETTINGS_KEY], page=False))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@routes.get("/readyz")
+async def get_ready(request: web.Request) -> web.Response:
+    """Ready when every configured item has a value; each source's last success and error."""
+    settings = request.app[SETTINGS_KEY]
+    strip = request.app[SNAPSHOTS_KEY].current.strips[settings.default_language]
+    items = [
+        {"kind": "rates", "item": r.code, "missing": r.missing, "stale": r.stale, "age": r.age}
+        for r in strip.rates
+    ] + [
+        {"kind": "weather", "item": w.city, "missing": w.missing, "stale": w.stale, "age": w.age}
+        for w in strip.weather
+    ]
+    try:
+        sources = await asyncio.to_thread(_source_statuses, request.app[STORE_KEY], settings)
+    except Exception as exc:  # the shared cache is unreachable
+        sources = [{"error": f"shared cache unreachable: {type(exc).__name__}"}]
+    ready = not any(item["missing"] for item in items)
+    response = _json(
+        {"ready": ready, "generated_at": strip.generated_at.isoformat(), "items": items,
+         "sources": sources},
+        status=200 if ready else 503,
+    )  # fmt: skip
+    response.headers.update(security_headers(settings, page=False))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _source_statuses(store: Store, settings: Settings) -> list[dict[str, object]]:
+    found: list[dict[str, object]] = []
+    kinds: tuple[tuple[DataKind, list[SourceSettings]], ...] = (
+        ("rates", settings.rates.sources),
+        ("weather", settings.weather.sources),
+    )
+    for kind, entries in kinds:
+        names = [entry.label for entry in entries]
+        statuses = store.status(kind, names)
+        for name in names:
+            status = statuses.get(name)
+            found.append(
+                {"kind": kind, "source": name}
+                | (status.model_dump(mode="json", exclude={"kind", "source"}) if status else {})
+            )
+    return found
 
 
 @routes.route("*", "/{path:.*}")
