@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import signal
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from importlib import resources
 
@@ -29,6 +30,7 @@ from ticker._answers import Answers, QueryError, prepared_asset, security_header
 from ticker._cache import Store, open_store
 from ticker._config import DataKind, Settings, SourceSettings
 from ticker._leader import Leadership
+from ticker._metrics import CONTENT_TYPE_LATEST, Metrics
 from ticker._models import Attribution
 from ticker._refresh import Refresher, utc_now
 from ticker._snapshot import SnapshotHolder
@@ -51,10 +53,13 @@ SNAPSHOTS_KEY = web.AppKey("snapshots", SnapshotHolder)
 CHANGED_KEY = web.AppKey("snapshot-changed", asyncio.Event)
 LEADERSHIP_KEY = web.AppKey("leadership", Leadership)
 ANSWERS_KEY = web.AppKey("answers", Answers)
+METRICS_KEY = web.AppKey("metrics", Metrics)
 ASSETS_KEY: web.AppKey[Mapping[str, bytes]] = web.AppKey("assets")
 
 #: How often a process looks for a new stamp when nobody told it of one.
 WATCH_EVERY = dt.timedelta(seconds=0.5)
+#: How often the hot path's request counts are handed to the metrics.
+METRICS_FLUSH_EVERY = dt.timedelta(seconds=1)
 
 #: The query parameters each kind of endpoint accepts.
 STRIP_PARAMETERS = ("lang",)
@@ -83,20 +88,24 @@ def _error(
 
 def _answer(
     answers: Answers,
+    metrics: Metrics,
     request: web.BaseRequest,
     form: str,
     allowed: Sequence[str] = STRIP_PARAMETERS,
 ) -> web.Response:
     """The precomputed answer of ``form`` for this request, or a 400 saying what is allowed."""
+    started = time.perf_counter()
     try:
         lang, negotiated = answers.language(request, allowed)
         theme = answers.theme(request) if form in ("widget", "frame") else None
-        return answers.respond(request, form, lang, negotiated=negotiated, theme=theme)
+        response = answers.respond(request, form, lang, negotiated=negotiated, theme=theme)
     except QueryError as exc:
-        return _error(
+        response = _error(
             answers.settings, 400, "bad_request", exc.message,
             parameter=exc.parameter, allowed=exc.allowed,
         )  # fmt: skip
+    metrics.answered(form, response.status, started)
+    return response
 
 
 #: The strip's endpoints: the form each serves and the parameters it takes.
@@ -114,7 +123,7 @@ def _strip_route(path: str, summary: str) -> None:
     form, allowed = STRIP_ROUTES[path]
 
     async def handler(request: web.Request) -> web.Response:
-        return _answer(request.app[ANSWERS_KEY], request, form, allowed)
+        return _answer(request.app[ANSWERS_KEY], request.app[METRICS_KEY], request, form, allowed)
 
     handler.__doc__ = summary
     handler.__name__ = f"get_{form.replace('.', '_')}"
@@ -177,6 +186,15 @@ async def get_health(request: web.Request) -> web.Response:
     response.headers.update(security_headers(request.app[SETTINGS_KEY], page=False))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@routes.get("/metrics")
+async def get_metrics(request: web.Request) -> web.Response:
+    """Prometheus metrics of every worker of this host."""
+    body = await asyncio.to_thread(request.app[METRICS_KEY].exposition)
+    return web.Response(
+        body=body, headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"}
+    )
 
 
 @routes.get("/readyz")
@@ -262,7 +280,9 @@ async def _keep_fresh(app: web.Application) -> AsyncIterator[None]:
     async with aiohttp.ClientSession(
         headers={"User-Agent": USER_AGENT}, timeout=aiohttp.ClientTimeout(total=60)
     ) as session:
-        refresher = Refresher(settings, app[SOURCES_KEY], app[STORE_KEY], session)
+        refresher = Refresher(
+            settings, app[SOURCES_KEY], app[STORE_KEY], session, observers=[app[METRICS_KEY]]
+        )
         app[REFRESHER_KEY] = refresher
         changed = app[CHANGED_KEY]
         leadership = Leadership(
@@ -295,11 +315,20 @@ async def _watch_snapshots(app: web.Application) -> AsyncIterator[None]:
                     "cannot read the shared cache; serving the last snapshot", exc_info=True
                 )
 
-    task = asyncio.create_task(watch(), name="ticker-snapshots")
+    async def flush_metrics() -> None:
+        while True:
+            await asyncio.sleep(METRICS_FLUSH_EVERY.total_seconds())
+            app[METRICS_KEY].flush()
+
+    tasks = [
+        asyncio.create_task(watch(), name="ticker-snapshots"),
+        asyncio.create_task(flush_metrics(), name="ticker-metrics"),
+    ]
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _assets(settings: Settings) -> dict[str, bytes]:
@@ -338,6 +367,7 @@ def create_app(
         app[STORE_KEY] = store
     app[SNAPSHOTS_KEY] = SnapshotHolder(settings, app[STORE_KEY], app[CREDITS_KEY], clock)
     app[ANSWERS_KEY] = Answers(settings, app[SNAPSHOTS_KEY], clock)
+    app[METRICS_KEY] = Metrics(app[SNAPSHOTS_KEY])
     app[CHANGED_KEY] = asyncio.Event()
     app.cleanup_ctx.append(_watch_snapshots)
     if sources is not None:
@@ -353,14 +383,14 @@ def fast_path(app: web.Application, handler: RequestHandler) -> RequestHandler:
     The answer is the same as the routed one (both call the same function); only
     aiohttp's router and handler machinery are skipped on the hottest requests.
     """
-    answers = app[ANSWERS_KEY]
+    answers, metrics = app[ANSWERS_KEY], app[METRICS_KEY]
     hot = STRIP_ROUTES
 
     async def handle(request: web.BaseRequest) -> web.StreamResponse:
         route = hot.get(request.path) if request.method == "GET" else None
         if route is None:
             return await handler(request)
-        return _answer(answers, request, *route)
+        return _answer(answers, metrics, request, *route)
 
     return handle
 
