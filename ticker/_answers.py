@@ -93,9 +93,13 @@ class Answers:
     def __init__(
         self, settings: Settings, holder: SnapshotHolder, clock: Callable[[], dt.datetime]
     ) -> None:
-        self.settings = settings
         self.holder = holder
         self.clock = clock
+        self.reconfigure(settings)
+
+    def reconfigure(self, settings: Settings) -> None:
+        """Answer with new settings from the next request on."""
+        self.settings = settings
         self._plain_queries = {f"lang={lang}": lang for lang in settings.languages}
         self._negotiated: dict[str, str] = {}
         self._prepared: dict[tuple[str, str, str | None, bool, bool], dict[str, str]] = {}

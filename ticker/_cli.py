@@ -4,6 +4,7 @@ Usage::
 
     ticker serve [--config FILE] [--host HOST] [--port PORT]
     ticker refresh [--config FILE] [--lang LANG]
+    ticker reload --pid-file FILE
     ticker check-config FILE
 """
 
@@ -13,8 +14,11 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import aiohttp
 
@@ -23,7 +27,7 @@ from ticker._config import Settings, load_settings
 from ticker._exceptions import ConfigError
 from ticker._logs import configure_logging
 from ticker._refresh import Refresher
-from ticker._service import create_app, serve
+from ticker._service import create_app, reconfigure, serve
 from ticker._strip import strip_from_store
 from ticker._version import USER_AGENT, __version__
 from ticker._workers import run_workers
@@ -49,6 +53,8 @@ def _serve(args: argparse.Namespace) -> int:
     settings, sources = _load(args.config)
     host = args.host or settings.server.host
     port = args.port or settings.server.port
+    if args.pid_file and not args.worker:
+        Path(args.pid_file).write_text(f"{os.getpid()}\n")
     if args.workers > 1:
         forwarded = ["serve", "--host", host, "--port", str(port)]
         if args.config:
@@ -57,7 +63,29 @@ def _serve(args: argparse.Namespace) -> int:
     _use_uvloop()
     where = settings.cache.url if settings.cache.backend == "redis" else settings.cache.directory
     log.info("ticker %s: %s cache at %s", __version__, settings.cache.backend, where)
-    asyncio.run(serve(create_app(settings, sources=sources), host, port, reuse_port=args.worker))
+    app = create_app(settings, sources=sources)
+
+    async def reload() -> None:
+        try:
+            new, new_sources = await asyncio.to_thread(_load, args.config)
+        except ConfigError as exc:
+            log.error("reload refused, the settings in force stay: %s", exc)
+            return
+        reconfigure(app, new, new_sources)
+
+    asyncio.run(serve(app, host, port, reuse_port=args.worker, reload=reload))
+    return 0
+
+
+def _reload(args: argparse.Namespace) -> int:
+    """Ask a running ``ticker serve`` to reload its settings (SIGHUP)."""
+    try:
+        pid = int(Path(args.pid_file).read_text().strip())
+        os.kill(pid, signal.SIGHUP)
+    except (OSError, ValueError) as exc:
+        print(f"ticker: cannot signal the service in {args.pid_file}: {exc}", file=sys.stderr)
+        return 1
+    print(f"asked process {pid} to reload its settings")
     return 0
 
 
@@ -123,12 +151,19 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=1, help="processes answering on the port (default: 1)"
     )
     serve.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    serve.add_argument("--pid-file", help="write the process id here, for `ticker reload`")
     serve.set_defaults(run=_serve)
 
     refresh = commands.add_parser("refresh", help="refresh once and print the strip")
     refresh.add_argument("--config", help="settings file (default: the built-in config)")
     refresh.add_argument("--lang", help="language of the printed strip")
     refresh.set_defaults(run=_refresh)
+
+    reload = commands.add_parser(
+        "reload", help="make a running service reload its settings (or send it SIGHUP)"
+    )
+    reload.add_argument("--pid-file", required=True, help="the file given to `serve --pid-file`")
+    reload.set_defaults(run=_reload)
 
     check = commands.add_parser("check-config", help="validate a settings file")
     check.add_argument("config", metavar="FILE")

@@ -383,6 +383,32 @@ class Settings(_Strict):
     rates: RatesSettings
     weather: WeatherSettings
 
+    @model_validator(mode="after")
+    def _editorial_items(self) -> Self:
+        codes, cities = set(self.rates.currencies), {city.id for city in self.weather.cities}
+        editorial = self.editorial
+        for index, pin in enumerate([*editorial.pins, *editorial.confirmed]):
+            if pin.item in codes and pin.value is None:
+                raise PydanticCustomError(
+                    "pin", "pin {index}: a rate pin needs value:", {"index": index}
+                )
+            if pin.item in cities and pin.temperature is None:
+                raise PydanticCustomError(
+                    "pin", "pin {index}: a weather pin needs temperature:", {"index": index}
+                )
+            if pin.item not in codes | cities:
+                raise PydanticCustomError(
+                    "pin", "'{item}' is neither a configured currency nor a city id",
+                    {"item": pin.item},
+                )  # fmt: skip
+        for item in editorial.hide:
+            if item not in codes | cities:
+                raise PydanticCustomError(
+                    "hide", "'{item}' is neither a configured currency nor a city id",
+                    {"item": item},
+                )  # fmt: skip
+        return self
+
     @property
     def default_language(self) -> str:
         """The language served when a request names none: the first configured."""

@@ -32,6 +32,7 @@ from ticker._cache import Stamp, Store
 from ticker._config import DataKind, Settings
 from ticker._refresh import Refresher, RefreshReport, schedule, utc_now
 from ticker._snapshot import next_change
+from ticker.sources import SourceSet
 
 __all__ = ["LEASE", "Leadership"]
 
@@ -98,7 +99,9 @@ class Leadership:
     async def _lead(self) -> None:
         log.info("%s holds the refresh lease", self.owner)
         kinds: tuple[DataKind, ...] = ("rates", "weather")
-        first = {kind: await self._first_run(kind) for kind in kinds}
+        self._start({kind: await self._first_run(kind) for kind in kinds})
+
+    def _start(self, first: dict[DataKind, dt.datetime]) -> None:
         self.scheduler = schedule(
             self.refresher, self.settings, first_runs=first, may_run=self._may_refresh,
             after=self._refreshed,
@@ -106,6 +109,15 @@ class Leadership:
         self.scheduler.add_job(
             self._restamp, "interval", seconds=RESTAMP_EVERY.total_seconds(), id="restamp"
         )
+
+    def reconfigure(self, settings: Settings, sources: SourceSet) -> None:
+        """Use new settings; a leader refreshes with them at once and then on their schedule."""
+        self.settings = settings
+        self.refresher.reconfigure(settings, sources)
+        if self.scheduler is not None:
+            self._follow()
+            kinds: tuple[DataKind, ...] = ("rates", "weather")
+            self._start({kind: self.clock() for kind in kinds})
 
     def _follow(self) -> None:
         if self.scheduler is not None:

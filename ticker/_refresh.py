@@ -145,10 +145,16 @@ class Refresher:
         self.session = session
         self.clock = clock
         self.observers = list(observers)
+        self._breakers: dict[str, _Breaker] = {}
+        self.reconfigure(settings, sources)
+
+    def reconfigure(self, settings: Settings, sources: SourceSet) -> None:
+        """Refresh with new settings and sources from the next refresh on."""
+        self.settings = settings
+        self.sources = sources
         self._policies = {
             entry.label: entry for entry in [*settings.rates.sources, *settings.weather.sources]
         }
-        self._breakers: dict[str, _Breaker] = {}
 
     async def refresh_rates(self) -> RefreshReport:
         """Refresh every configured currency, trying sources in order.
@@ -189,6 +195,9 @@ class Refresher:
     ) -> None:
         """Accept, hold or confirm one rate from one source."""
         candidate = held.get(rate.code)
+        if self.settings.editorial.confirm_jumps:
+            self._judge_by_editors(report, rate, previous, accepted, held)
+            return
         if candidate is not None and _moved(rate, candidate) <= self.settings.rates.agree_within:
             log.info("rates: %s %s confirmed by %s", rate.code, candidate.rate, rate.source)
             accepted[rate.code] = held.pop(rate.code)
@@ -209,6 +218,34 @@ class Refresher:
                     "held until a second source agrees",
                 ),
             )
+
+    def _judge_by_editors(
+        self,
+        report: RefreshReport,
+        rate: Rate,
+        previous: Rate | None,
+        accepted: dict[str, Rate],
+        held: dict[str, Rate],
+    ) -> None:
+        """With ``editorial.confirm_jumps`` only an editor's confirmation lets a jump through."""
+        move = _moved(rate, previous) if previous is not None else Decimal(0)
+        now = self.clock()
+        confirmed = any(
+            pin.item == rate.code and pin.value == rate.published and pin.until > now
+            for pin in self.settings.editorial.confirmed
+        )
+        if move <= self.settings.rates.max_jump or confirmed:
+            accepted.setdefault(rate.code, rate)
+            held.pop(rate.code, None)
+        elif rate.code not in held:
+            held[rate.code] = rate
+            self._reject(
+                report,
+                Rejection(
+                    rate.source, rate.code, str(rate.rate),
+                    f"moved {move:.1%}; held for the editors to confirm",
+                ),
+            )  # fmt: skip
 
     def _reject(self, report: RefreshReport, rejection: Rejection) -> None:
         report.rejections.append(rejection)

@@ -19,8 +19,9 @@ import logging
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from importlib import resources
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -48,13 +49,13 @@ STORE_KEY = web.AppKey("store", Store)
 CLOCK_KEY: web.AppKey[Callable[[], dt.datetime]] = web.AppKey("clock")
 SOURCES_KEY = web.AppKey("sources", SourceSet)
 REFRESHER_KEY = web.AppKey("refresher", Refresher)
-CREDITS_KEY: web.AppKey[Mapping[str, Attribution]] = web.AppKey("credits")
+CREDITS_KEY: web.AppKey[dict[str, Attribution]] = web.AppKey("credits")
 SNAPSHOTS_KEY = web.AppKey("snapshots", SnapshotHolder)
 CHANGED_KEY = web.AppKey("snapshot-changed", asyncio.Event)
 LEADERSHIP_KEY = web.AppKey("leadership", Leadership)
 ANSWERS_KEY = web.AppKey("answers", Answers)
 METRICS_KEY = web.AppKey("metrics", Metrics)
-ASSETS_KEY: web.AppKey[Mapping[str, bytes]] = web.AppKey("assets")
+ASSETS_KEY: web.AppKey[dict[str, bytes]] = web.AppKey("assets")
 
 #: How often a process looks for a new stamp when nobody told it of one.
 WATCH_EVERY = dt.timedelta(seconds=0.5)
@@ -84,6 +85,11 @@ def _error(
     response.headers.update(security_headers(settings, page=False))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def live_settings(app: web.Application) -> Settings:
+    """The settings in force: those of the last successful reload, else the first."""
+    return app[ANSWERS_KEY].settings
 
 
 def _answer(
@@ -142,7 +148,7 @@ def _asset(request: web.Request, name: str, content_type: str) -> web.Response:
     if request.query_string:
         name_of = next(iter(request.query), request.query_string)
         return _error(
-            request.app[SETTINGS_KEY],
+            live_settings(request.app),
             400,
             "bad_request",
             f"unknown parameter {name_of!r}",
@@ -150,7 +156,7 @@ def _asset(request: web.Request, name: str, content_type: str) -> web.Response:
             allowed=[],
         )
     body = request.app[ASSETS_KEY][name]
-    headers = prepared_asset(body, content_type, request.app[SETTINGS_KEY])
+    headers = prepared_asset(body, content_type, live_settings(request.app))
     if request.headers.get("If-None-Match") == headers["ETag"]:
         return web.Response(status=304, headers={"ETag": headers["ETag"]})
     return web.Response(body=body, headers=headers)
@@ -173,7 +179,7 @@ async def get_health(request: web.Request) -> web.Response:
     """The process is alive and serving: its pid, role and the snapshot it serves."""
     leadership = request.app.get(LEADERSHIP_KEY)
     snapshot = request.app[SNAPSHOTS_KEY].current
-    default = request.app[SETTINGS_KEY].default_language
+    default = live_settings(request.app).default_language
     response = _json(
         {
             "status": "ok",
@@ -183,7 +189,7 @@ async def get_health(request: web.Request) -> web.Response:
             "etag": snapshot.variant("strip", default).etag,
         }
     )
-    response.headers.update(security_headers(request.app[SETTINGS_KEY], page=False))
+    response.headers.update(security_headers(live_settings(request.app), page=False))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -200,7 +206,7 @@ async def get_metrics(request: web.Request) -> web.Response:
 @routes.get("/readyz")
 async def get_ready(request: web.Request) -> web.Response:
     """Ready when every configured item has a value; each source's last success and error."""
-    settings = request.app[SETTINGS_KEY]
+    settings = live_settings(request.app)
     strip = request.app[SNAPSHOTS_KEY].current.strips[settings.default_language]
     items = [
         {"kind": "rates", "item": r.code, "missing": r.missing, "stale": r.stale, "age": r.age}
@@ -254,14 +260,14 @@ async def not_found(request: web.Request) -> web.Response:
     )
     if request.path in paths:
         return _error(
-            request.app[SETTINGS_KEY],
+            live_settings(request.app),
             405,
             "method_not_allowed",
             "only GET",
             allowed=["GET", "HEAD"],
         )
     return _error(
-        request.app[SETTINGS_KEY],
+        live_settings(request.app),
         404,
         "not_found",
         f"no such endpoint: {request.path}",
@@ -358,14 +364,14 @@ def create_app(
     app = web.Application()
     app[SETTINGS_KEY] = settings
     app[CLOCK_KEY] = clock
-    app[CREDITS_KEY] = attributions(settings)
+    credits = app[CREDITS_KEY] = attributions(settings)
     app[ASSETS_KEY] = _assets(settings)
     if store is None:
         app[STORE_KEY] = open_store(settings.cache)
         app.cleanup_ctx.append(_own_store)
     else:
         app[STORE_KEY] = store
-    app[SNAPSHOTS_KEY] = SnapshotHolder(settings, app[STORE_KEY], app[CREDITS_KEY], clock)
+    app[SNAPSHOTS_KEY] = SnapshotHolder(settings, app[STORE_KEY], credits, clock)
     app[ANSWERS_KEY] = Answers(settings, app[SNAPSHOTS_KEY], clock)
     app[METRICS_KEY] = Metrics(app[SNAPSHOTS_KEY])
     app[CHANGED_KEY] = asyncio.Event()
@@ -395,8 +401,18 @@ def fast_path(app: web.Application, handler: RequestHandler) -> RequestHandler:
     return handle
 
 
-async def serve(app: web.Application, host: str, port: int, *, reuse_port: bool = False) -> None:
-    """Run ``app`` on ``host:port`` with the fast path, until SIGTERM or SIGINT."""
+async def serve(
+    app: web.Application,
+    host: str,
+    port: int,
+    *,
+    reuse_port: bool = False,
+    reload: Callable[[], Coroutine[Any, Any, None]] | None = None,
+) -> None:
+    """Run ``app`` on ``host:port`` with the fast path, until SIGTERM or SIGINT.
+
+    SIGHUP calls ``reload`` (a new configuration), while requests go on being served.
+    """
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     server = runner.server
@@ -406,9 +422,36 @@ async def serve(app: web.Application, host: str, port: int, *, reuse_port: bool 
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    reloads: set[asyncio.Task[None]] = set()
+    if reload is not None:
+        hook = reload
+
+        def on_hangup() -> None:
+            task = asyncio.create_task(hook())
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
+
+        loop.add_signal_handler(signal.SIGHUP, on_hangup)
     try:
         await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
         log.info("serving on http://%s:%d", host, port)
         await stop.wait()
     finally:
         await runner.cleanup()
+
+
+def reconfigure(app: web.Application, settings: Settings, sources: SourceSet) -> None:
+    """Apply reloaded settings without dropping a request: every part swaps in place.
+
+    Changes to ``server`` and ``cache`` need a restart and are left as they were.
+    """
+    credits = app[CREDITS_KEY]
+    credits.clear()
+    credits.update(attributions(settings))
+    app[ASSETS_KEY].update(_assets(settings))
+    app[SNAPSHOTS_KEY].reconfigure(settings)
+    app[ANSWERS_KEY].reconfigure(settings)
+    leadership = app.get(LEADERSHIP_KEY)
+    if leadership is not None:
+        leadership.reconfigure(settings, sources)
+    log.info("settings reloaded")

@@ -158,6 +158,7 @@ def next_change(
         for value in values:
             moments.append(value.fetched_at + kind.refresh * STALE_AFTER_REFRESHES)
             moments.append(value.fetched_at + kind.max_age)
+    moments.extend(pin.until for pin in settings.editorial.pins)  # a pin ends
     zones = {RATES_ZONE, *(city.zone for city in settings.weather.cities)}
     for zone in zones:  # the publication calendar and "today" move at local midnight
         local = now.astimezone(zone)
@@ -182,6 +183,11 @@ class SnapshotHolder:
         self.credits = credits
         self.clock = clock
         self.current = build_snapshot(settings, store, credits, clock=clock)
+
+    def reconfigure(self, settings: Settings) -> None:
+        """Render with new settings from now on, starting at once."""
+        self.settings = settings
+        self.reload()
 
     def changed(self) -> bool:
         """Whether the shared stamp differs from the one this process rendered."""

@@ -18,7 +18,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ticker._cache import Store
-from ticker._config import City, RatesSettings, Settings, WeatherSettings, format_duration
+from ticker._config import (
+    City,
+    EditorialSettings,
+    Pin,
+    RatesSettings,
+    Settings,
+    WeatherSettings,
+    format_duration,
+)
 from ticker._i18n import (
     PHRASES,
     condition_name,
@@ -47,6 +55,8 @@ __all__ = [
 
 #: Shown in place of a value the cache does not hold.
 MISSING_TEXT = "—"
+#: The source recorded for a value the editors pinned.
+EDITORIAL_SOURCE = "editorial"
 #: A value is stale once this many refresh intervals passed without a refresh.
 STALE_AFTER_REFRESHES = 1.5
 #: Rates are dated in the National Bank's calendar.
@@ -171,6 +181,26 @@ def _missing_rate(code: str, reason: str, lang: str) -> RateItem:
     )
 
 
+def active_pins(editorial: EditorialSettings, now: dt.datetime) -> dict[str, Pin]:
+    """The editors' pins in force at ``now``, by item."""
+    return {pin.item: pin for pin in editorial.pins if pin.until > now}
+
+
+def _pinned_rate(code: str, value: Decimal, cached: Rate | None, now: dt.datetime) -> Rate:
+    return Rate.from_published(
+        code=code,
+        published=value,
+        quant=cached.quant if cached is not None else 1,
+        date=now.astimezone(RATES_ZONE).date(),
+        source=EDITORIAL_SOURCE,
+        fetched_at=now,
+    )
+
+
+def _pin_reason(pin: Pin) -> str:
+    return f"pinned by the editors until {pin.until.isoformat()}: {pin.reason}"
+
+
 def rate_items(
     settings: RatesSettings,
     cached: Mapping[str, Rate],
@@ -178,10 +208,20 @@ def rate_items(
     *,
     display: Display,
     now: dt.datetime,
+    editorial: EditorialSettings | None = None,
 ) -> list[RateItem]:
-    """One item per configured code, in configured order; missing or hidden ones say why."""
+    """One item per shown code, in configured order; missing, held or pinned ones say why."""
+    editorial = editorial or EditorialSettings()
+    pins = active_pins(editorial, now)
     items = []
     for code in settings.currencies:
+        if code in editorial.hide:
+            continue
+        pin = pins.get(code)
+        if pin is not None and pin.value is not None:
+            pinned = _pinned_rate(code, pin.value, cached.get(code), now)
+            items.append(_rate_item(pinned, display, age=0, reason=_pin_reason(pin), stale=False))
+            continue
         rate = cached.get(code)
         if rate is None:
             items.append(_missing_rate(code, "no value yet", display.lang))
@@ -194,21 +234,28 @@ def rate_items(
         reason = _rate_staleness(rate, age, settings, now)
         jump = held.get(code)
         if jump is not None:
-            reason = f"{jump.source} published {jump.rate}, held back until a second source agrees"
-        change = None if rate.change is None else display.number(format_change(rate.change))
-        items.append(
-            RateItem(
-                **rate.model_dump(),
-                label=rate_label(code, rate.quant),
-                text=display.number(format_published(rate.published, derived=rate.derived)),
-                age=age,
-                stale=reason is not None,
-                reason=reason,
-                name=currency_name(code, display.lang),
-                change_text=change,
+            until = (
+                "the editors confirm it" if editorial.confirm_jumps else "a second source agrees"
             )
-        )
+            reason = f"{jump.source} published {jump.rate}, held back until {until}"
+        items.append(_rate_item(rate, display, age=age, reason=reason, stale=reason is not None))
     return items
+
+
+def _rate_item(
+    rate: Rate, display: Display, *, age: int, reason: str | None, stale: bool
+) -> RateItem:
+    change = None if rate.change is None else display.number(format_change(rate.change))
+    return RateItem(
+        **rate.model_dump(),
+        label=rate_label(rate.code, rate.quant),
+        text=display.number(format_published(rate.published, derived=rate.derived)),
+        age=age,
+        stale=stale,
+        reason=reason,
+        name=currency_name(rate.code, display.lang),
+        change_text=change,
+    )
 
 
 def _weather_staleness(
@@ -228,12 +275,24 @@ def weather_items(
     *,
     display: Display,
     now: dt.datetime,
+    editorial: EditorialSettings | None = None,
 ) -> list[WeatherItem]:
-    """One item per configured city, in configured order; missing or hidden ones say why."""
+    """One item per shown city, in configured order; missing, hidden or pinned ones say why."""
+    editorial = editorial or EditorialSettings()
+    pins = active_pins(editorial, now)
     items = []
     for city in settings.cities:
+        if city.id in editorial.hide:
+            continue
         name = city.display_name(display.lang)
         reading = cached.get(city.id)
+        pin = pins.get(city.id)
+        if pin is not None and pin.temperature is not None:
+            reading = Weather(
+                city=city.id, temperature=pin.temperature, min=pin.min, max=pin.max,
+                code=reading.code if reading else None, date=now.astimezone(city.zone).date(),
+                observed_at=now, source=EDITORIAL_SOURCE, fetched_at=now,
+            )  # fmt: skip
         age = _age(reading.fetched_at, now) if reading is not None else 0
         if reading is None or age > settings.max_age.total_seconds():
             reason = (
@@ -253,6 +312,9 @@ def weather_items(
             )
             continue
         staleness = _weather_staleness(reading, age, city, settings.refresh, now)
+        if pin is not None:
+            staleness = None
+        pinned = _pin_reason(pin) if pin is not None else None
         items.append(
             WeatherItem(
                 **reading.model_dump(),
@@ -261,7 +323,7 @@ def weather_items(
                 text=display.number(weather_value_text(reading)),
                 age=age,
                 stale=staleness is not None,
-                reason=staleness,
+                reason=pinned or staleness,
                 condition=condition_name(reading.code, display.lang),
             )
         )
@@ -294,8 +356,13 @@ def build_strip(
     lists those of the sources whose values it shows.
     """
     display = Display(lang, locale_numbers=settings.widget.numbers == "locale")
-    rate_list = rate_items(settings.rates, rates, held or {}, display=display, now=now)
-    weather_list = weather_items(settings.weather, weather, display=display, now=now)
+    editorial = settings.editorial
+    rate_list = rate_items(
+        settings.rates, rates, held or {}, display=display, now=now, editorial=editorial
+    )
+    weather_list = weather_items(
+        settings.weather, weather, display=display, now=now, editorial=editorial
+    )
     text = SEPARATOR.join(
         part for part in (rates_text(rate_list), weather_text(weather_list)) if part
     )

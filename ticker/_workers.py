@@ -53,6 +53,13 @@ def _supervise(command: Sequence[str], count: int, env: Mapping[str, str]) -> in
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     workers = [subprocess.Popen(command, env=env) for _ in range(count)]  # noqa: S603
+
+    def hangup(signum: int, frame: FrameType | None) -> None:
+        for worker in workers:  # every worker reloads its own settings
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGHUP)
+
+    signal.signal(signal.SIGHUP, hangup)
     log.info("started %d workers: %s", count, ", ".join(str(w.pid) for w in workers))
     while not stopping:
         for index, worker in enumerate(workers):
