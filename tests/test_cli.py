@@ -103,3 +103,39 @@ def test_openweathermap_needs_its_key_in_the_environment(tmp_path, capsys, monke
     monkeypatch.setenv("TICKER_OWM_KEY", "k3y-value")
     assert main(["check-config", str(path)]) == 0
     assert "k3y-value" not in capsys.readouterr().out
+
+
+async def test_backfill_fills_the_history_politely(tmp_path, aiohttp_server):
+    """ticker backfill asks the per-date endpoint day by day and /history then shows it."""
+    import asyncio
+    import sys
+
+    from aiohttp import web
+
+    from .conftest import FIXTURES
+
+    asked: list[str] = []
+
+    async def dated(request: web.Request) -> web.Response:
+        asked.append(request.query["fdate"])
+        return web.Response(body=(FIXTURES / "nbk_get_rates.xml").read_bytes())
+
+    app = web.Application()
+    app.router.add_get("/rss/get_rates.cfm", dated)
+    server = await aiohttp_server(app)
+    text = SETTINGS_YAML.replace(
+        'sources: [{adapter: static, rates: {USD: "445.99"}}]',
+        f'sources: [{{adapter: nbk, url: "{server.make_url("/rss/")}", retries: 0}}]',
+    )
+    path = tmp_path / "ticker.yaml"
+    path.write_text(
+        f"cache: {{path: {tmp_path / 'cache'}}}\nhistory: {{backfill_delay: 1s}}\n{text}", "utf-8"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ticker", "backfill", "--config", str(path), "--days", "3",
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await process.communicate()
+    assert process.returncode == 0, out
+    assert len(asked) == 3
+    assert len(set(asked)) == 3

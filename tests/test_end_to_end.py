@@ -12,6 +12,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -175,3 +176,28 @@ async def test_offline_example_shows_a_full_strip(tmp_path):
     assert body["text"] == (
         "usd/kzt 445.99 eur/kzt 486.53 rub/kzt 5.78 cny/kzt 64.16 100 uzs/kzt 3.72 · Astana +18+20℃"
     )
+
+
+async def test_history_and_audit_follow_the_refreshes(tmp_path, upstreams):
+    """The leader records each publication and what the strip showed, and both are served."""
+    import datetime as dt
+
+    async with running_service(write_config(tmp_path, upstreams.url)) as service:
+        await poll_strip(service.url)
+        async with aiohttp.ClientSession() as session:
+            for _ in range(50):
+                at = dt.datetime.now(dt.UTC).isoformat()
+                async with session.get(f"{service.url}/v1/audit", params={"at": at}) as response:
+                    audit = await response.json()
+                if len(audit["items"]) == 6:
+                    break
+                await asyncio.sleep(0.1)
+            async with session.get(
+                f"{service.url}/v1/rates/USD/history",
+                params={"from": "2026-11-01", "to": "2026-11-30"},
+            ) as response:
+                history = await response.json()
+    shown = {item["item"]: item for item in audit["items"]}
+    assert shown["USD"]["text"] == "445.99"
+    assert shown["astana"]["text"] == "+18+20℃"
+    assert [point["rate"] for point in history["points"]] == ["445.99"]

@@ -199,3 +199,27 @@ async def test_conditions_and_currency_names_in_the_language(client):
     assert strip["weather"][0]["condition"] == "Переменная облачность"
     assert strip["rates"][0]["name"] == "доллар США"
     assert strip["labels"]["rates"] == "Курсы валют"
+
+
+async def test_sparklines_are_inline_svg_without_script(aiohttp_client, store):
+    """With history.sparkline_days the fragment draws each rate's last days as inline SVG."""
+    import datetime as dt
+
+    from ticker._history import History
+
+    from .conftest import rate, weather
+
+    settings = make_settings("history: {sparkline_days: 30}\n" + REAL_SOURCES)
+    history = History(store.backend, settings.history, clock=lambda: NOW)
+    history.record(
+        rate("USD", value, date=dt.date(2026, 11, day))
+        for day, value in ((25, "441.10"), (26, "443.50"), (27, "445.99"))
+    )
+    store.put_rates([rate("USD", "445.99")])
+    store.put_weather([weather()])
+    client = await aiohttp_client(create_app(settings, store=store, clock=lambda: NOW))
+    html = await (await client.get("/widget", params={"lang": "en"})).text()
+    usd = html.split('data-code="USD"')[1].split("</li>")[0]
+    assert "<svg" in usd
+    assert "<polyline" in usd
+    assert "<script" not in html

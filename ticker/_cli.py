@@ -4,6 +4,7 @@ Usage::
 
     ticker serve [--config FILE] [--host HOST] [--port PORT]
     ticker refresh [--config FILE] [--lang LANG]
+    ticker backfill [--config FILE] [--days N]
     ticker reload --pid-file FILE
     ticker check-config FILE
 """
@@ -25,8 +26,9 @@ import aiohttp
 from ticker._cache import open_store
 from ticker._config import Settings, load_settings
 from ticker._exceptions import ConfigError
+from ticker._history import History, backfill, rates_today
 from ticker._logs import configure_logging
-from ticker._refresh import Refresher
+from ticker._refresh import Refresher, utc_now
 from ticker._service import create_app, reconfigure, serve
 from ticker._strip import strip_from_store
 from ticker._version import USER_AGENT, __version__
@@ -75,6 +77,34 @@ def _serve(args: argparse.Namespace) -> int:
 
     asyncio.run(serve(app, host, port, reuse_port=args.worker, reload=reload))
     return 0
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    """Fill the history from the per-date endpoint, one request at a time."""
+    settings, sources = _load(args.config)
+    return asyncio.run(_backfill_days(settings, sources, args.days))
+
+
+async def _backfill_days(settings: Settings, sources: SourceSet, days: int) -> int:
+    store = open_store(settings.cache)
+    try:
+        history = History(store.backend, settings.history, clock=utc_now)
+        async with aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}) as session:
+            report = await backfill(
+                settings, sources, history, session, days=days,
+                today=rates_today(utc_now()), delay=settings.history.backfill_delay,
+            )  # fmt: skip
+    finally:
+        store.close()
+    print(report.summary())
+    return 1 if report.failed else 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
 
 
 def _reload(args: argparse.Namespace) -> int:
@@ -158,6 +188,13 @@ def _parser() -> argparse.ArgumentParser:
     refresh.add_argument("--config", help="settings file (default: the built-in config)")
     refresh.add_argument("--lang", help="language of the printed strip")
     refresh.set_defaults(run=_refresh)
+
+    fill = commands.add_parser(
+        "backfill", help="fill the rates history from the per-date endpoint, politely"
+    )
+    fill.add_argument("--config", help="settings file (default: the built-in config)")
+    fill.add_argument("--days", type=_positive, default=30, help="days back (default: 30)")
+    fill.set_defaults(run=_backfill)
 
     reload = commands.add_parser(
         "reload", help="make a running service reload its settings (or send it SIGHUP)"

@@ -30,8 +30,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from ticker._cache import Stamp, Store
 from ticker._config import DataKind, Settings
+from ticker._history import History
 from ticker._refresh import Refresher, RefreshReport, schedule, utc_now
 from ticker._snapshot import next_change
+from ticker._strip import strip_from_store
 from ticker.sources import SourceSet
 
 __all__ = ["LEASE", "Leadership"]
@@ -57,6 +59,7 @@ class Leadership:
         lease: dt.timedelta = LEASE,
         on_stamp: Callable[[], None] | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
+        history: History | None = None,
     ) -> None:
         self.refresher = refresher
         self.settings = settings
@@ -64,6 +67,7 @@ class Leadership:
         self.lease = lease
         self.on_stamp = on_stamp
         self.clock = clock
+        self.history = history
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.scheduler: AsyncIOScheduler | None = None
 
@@ -158,7 +162,21 @@ class Leadership:
         await asyncio.to_thread(self.store.put_stamp, stamp)
         if self.on_stamp is not None:
             self.on_stamp()
+        if self.history is not None:
+            await self._audit(self.history, stamp)
         return stamp
+
+    async def _audit(self, history: History, stamp: Stamp) -> None:
+        """Append what the strip now shows to the audit log (the leader alone writes it)."""
+        settings = self.settings
+        strip = await asyncio.to_thread(
+            strip_from_store, settings, self.store,
+            lang=settings.default_language, now=stamp.generated_at,
+        )  # fmt: skip
+        try:
+            await asyncio.to_thread(history.audit_strip, strip, stamp.generated_at)
+        except Exception:  # the audit must never stop the refreshes
+            log.exception("cannot append to the audit log")
 
     async def _restamp(self) -> None:
         """Stamp again once an item turned stale, was hidden or the day changed."""

@@ -30,6 +30,7 @@ from pydantic import BaseModel
 from ticker._answers import Answers, QueryError, prepared_asset, security_headers
 from ticker._cache import Store, open_store
 from ticker._config import DataKind, Settings, SourceSettings
+from ticker._history import HISTORY_KEY, History, HistoryObserver, add_history
 from ticker._leader import Leadership
 from ticker._metrics import CONTENT_TYPE_LATEST, Metrics
 from ticker._models import Attribution
@@ -286,14 +287,16 @@ async def _keep_fresh(app: web.Application) -> AsyncIterator[None]:
     async with aiohttp.ClientSession(
         headers={"User-Agent": USER_AGENT}, timeout=aiohttp.ClientTimeout(total=60)
     ) as session:
+        observers = [app[METRICS_KEY], HistoryObserver(app[HISTORY_KEY])]
         refresher = Refresher(
-            settings, app[SOURCES_KEY], app[STORE_KEY], session, observers=[app[METRICS_KEY]]
+            settings, app[SOURCES_KEY], app[STORE_KEY], session, observers=observers
         )
         app[REFRESHER_KEY] = refresher
         changed = app[CHANGED_KEY]
         leadership = Leadership(
-            refresher, settings, app[STORE_KEY], lease=settings.cache.lease, on_stamp=changed.set
-        )
+            refresher, settings, app[STORE_KEY], lease=settings.cache.lease,
+            on_stamp=changed.set, history=app[HISTORY_KEY],
+        )  # fmt: skip
         app[LEADERSHIP_KEY] = leadership
         task = asyncio.create_task(leadership.run(), name="ticker-leadership")
         try:
@@ -371,7 +374,9 @@ def create_app(
         app.cleanup_ctx.append(_own_store)
     else:
         app[STORE_KEY] = store
-    app[SNAPSHOTS_KEY] = SnapshotHolder(settings, app[STORE_KEY], credits, clock)
+    history = History(app[STORE_KEY].backend, settings.history, clock=clock)
+    add_history(app, history, settings=settings, clock=clock)
+    app[SNAPSHOTS_KEY] = SnapshotHolder(settings, app[STORE_KEY], credits, clock, history=history)
     app[ANSWERS_KEY] = Answers(settings, app[SNAPSHOTS_KEY], clock)
     app[METRICS_KEY] = Metrics(app[SNAPSHOTS_KEY])
     app[CHANGED_KEY] = asyncio.Event()

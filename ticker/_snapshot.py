@@ -19,6 +19,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ticker._cache import Stamp, Store
 from ticker._config import Settings
@@ -33,6 +34,9 @@ from ticker._strip import (
     weather_text,
 )
 from ticker._widget import render_fragment, render_frame, render_text
+
+if TYPE_CHECKING:  # the history module serves HTTP too, and imports the service's helpers
+    from ticker._history import History
 
 __all__ = ["FORMS", "Snapshot", "SnapshotHolder", "Variant", "build_snapshot"]
 
@@ -79,11 +83,13 @@ class Snapshot:
         stamp: Stamp,
         strips: Mapping[str, Strip],
         next_change_at: dt.datetime | None,
+        sparklines: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings
         self.stamp = stamp
         self.strips = strips
         self.next_change_at = next_change_at
+        self.sparklines = sparklines or {}
         self._variants: dict[tuple[str, str, str], Variant] = {}
         theme = settings.widget.theme
         for lang in strips:
@@ -117,9 +123,9 @@ class Snapshot:
                 generated_at=strip.generated_at,
             ).model_dump_json()  # fmt: skip
         elif form == "widget":
-            text = render_fragment(strip, preset=preset, theme=theme)
+            text = render_fragment(strip, preset=preset, theme=theme, sparklines=self.sparklines)
         else:
-            text = render_frame(strip, preset=preset, theme=theme)
+            text = render_frame(strip, preset=preset, theme=theme, sparklines=self.sparklines)
         return Variant.of(text.encode(), _TYPES[form])
 
 
@@ -129,6 +135,7 @@ def build_snapshot(
     credits: Mapping[str, Attribution],
     *,
     clock: Callable[[], dt.datetime],
+    history: History | None = None,
 ) -> Snapshot:
     """Read the cache once and render the strip in every configured language."""
     stamp = store.stamp() or Stamp(version="unstamped", generated_at=clock())
@@ -143,7 +150,13 @@ def build_snapshot(
         )
         for lang in settings.languages
     }
-    return Snapshot(settings, stamp, strips, next_change(settings, rates, weather, now))
+    days = settings.history.sparkline_days
+    sparklines = (
+        history.sparklines(codes, today=now.astimezone(RATES_ZONE).date(), days=days)
+        if history is not None and days
+        else {}
+    )
+    return Snapshot(settings, stamp, strips, next_change(settings, rates, weather, now), sparklines)
 
 
 def next_change(
@@ -177,12 +190,15 @@ class SnapshotHolder:
         store: Store,
         credits: Mapping[str, Attribution],
         clock: Callable[[], dt.datetime],
+        *,
+        history: History | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.credits = credits
         self.clock = clock
-        self.current = build_snapshot(settings, store, credits, clock=clock)
+        self.history = history
+        self.current = self._build()
 
     def reconfigure(self, settings: Settings) -> None:
         """Render with new settings from now on, starting at once."""
@@ -194,9 +210,14 @@ class SnapshotHolder:
         stamp = self.store.stamp()
         return stamp is not None and stamp != self.current.stamp
 
+    def _build(self) -> Snapshot:
+        return build_snapshot(
+            self.settings, self.store, self.credits, clock=self.clock, history=self.history
+        )
+
     def reload(self) -> Snapshot:
         """Render the cache's current contents and make them current."""
-        snapshot = build_snapshot(self.settings, self.store, self.credits, clock=self.clock)
+        snapshot = self._build()
         self.current = snapshot
         log.debug("snapshot %s rendered", snapshot.stamp.version)
         return snapshot

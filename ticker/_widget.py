@@ -7,6 +7,7 @@ text and in attributes alike; nothing else builds HTML.  Numbers are wrapped wit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
 from ticker._i18n import phrase
@@ -45,7 +46,7 @@ def _change(item: RateItem) -> str:
     )
 
 
-def _rate(item: RateItem, lang: str, *, full: bool) -> str:
+def _rate(item: RateItem, lang: str, *, full: bool, sparkline: str = "") -> str:
     classes = "ticker-rate" + _state(item)
     if item.direction is not None:
         classes += f" ticker-{item.direction.value}"
@@ -54,7 +55,7 @@ def _rate(item: RateItem, lang: str, *, full: bool) -> str:
         f'<li class="{classes}" data-code="{escape(item.code)}" title="{escape(title)}">'
         f'<span class="ticker-label" dir="ltr">{escape(item.label)}</span> '
         f'<span class="ticker-value" dir="ltr">{escape(item.text)}</span>'
-        f"{_change(item) if full else ''}{_mark(item, lang)}</li>"
+        f"{_change(item) if full else ''}{sparkline}{_mark(item, lang)}</li>"
     )
 
 
@@ -76,11 +77,24 @@ def _credit(credit: Attribution) -> str:
     )
 
 
-def render_fragment(strip: Strip, *, preset: str = "full", theme: str = "auto") -> str:
-    """The strip as one ``<div class="ticker">`` element."""
+def render_fragment(
+    strip: Strip,
+    *,
+    preset: str = "full",
+    theme: str = "auto",
+    sparklines: Mapping[str, str] | None = None,
+) -> str:
+    """The strip as one ``<div class="ticker">`` element.
+
+    ``sparklines`` maps a currency code to an inline SVG made from numbers alone
+    (``ticker._history.render_sparkline``); it is shown after the rate.
+    """
     full = preset == "full"
     lang = strip.lang
-    rates = " ".join(_rate(item, lang, full=full) for item in strip.rates)
+    lines = sparklines or {}
+    rates = " ".join(
+        _rate(item, lang, full=full, sparkline=lines.get(item.code, "")) for item in strip.rates
+    )
     cities = " ".join(_city(item, lang) for item in strip.weather)
     credits = "".join(_credit(credit) for credit in strip.sources)
     return (
@@ -95,7 +109,12 @@ def render_fragment(strip: Strip, *, preset: str = "full", theme: str = "auto") 
 
 
 def render_frame(
-    strip: Strip, *, preset: str = "full", theme: str = "auto", stylesheet: str = "/widget.css"
+    strip: Strip,
+    *,
+    preset: str = "full",
+    theme: str = "auto",
+    stylesheet: str = "/widget.css",
+    sparklines: Mapping[str, str] | None = None,
 ) -> str:
     """A complete HTML page holding the fragment, for an ``<iframe>``; no script at all."""
     title = f"{phrase('rates', strip.lang)} · {phrase('weather', strip.lang)}"
@@ -105,7 +124,8 @@ def render_frame(
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape(title)}</title>"
         f'<link rel="stylesheet" href="{escape(stylesheet)}"></head>'
-        f'<body class="ticker-frame">{render_fragment(strip, preset=preset, theme=theme)}'
+        f'<body class="ticker-frame">'
+        f"{render_fragment(strip, preset=preset, theme=theme, sparklines=sparklines)}"
         "</body></html>\n"
     )
 
