@@ -3,7 +3,7 @@
 The week is Monday 2026-03-02 to Sunday 2026-03-08 in Asia/Almaty.  The National
 Bank publishes on business days only; the strip is audited at fixed moments, and
 the endpoints are asked through the real app with the history wired the way the
-service wires it (``add_history``).
+service wires it (``add_history`` in ``create_app``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from ticker._history import (
     AuditItem,
     History,
     HistoryObserver,
-    add_history,
     backfill,
     dated_fetch,
     render_sparkline,
@@ -289,7 +288,7 @@ async def test_endpoints_answer_503_when_the_cache_is_down(aiohttp_client, setti
 
     clock = lambda: SUNDAY_EVENING  # noqa: E731
     app = create_app(settings, store=store, clock=clock)
-    add_history(app, History(Down(), settings.history), settings=settings, clock=clock)
+    app[HISTORY_KEY] = History(Down(), settings.history)
     client = await aiohttp_client(app)
     for path in ("/v1/rates/USD/history", "/v1/audit?at=2026-03-02T10:05:00Z"):
         response = await client.get(path)
@@ -563,9 +562,7 @@ async def test_backfilled_history_is_served(nbk, store: Store, aiohttp_client):
             settings, build_sources(settings), history, session,
             days=3, today=FRIDAY, delay=dt.timedelta(0), sleep=lambda _: asyncio.sleep(0),
         )  # fmt: skip
-    app = create_app(settings, store=store, clock=clock)
-    add_history(app, history, settings=settings, clock=clock)
-    client = await aiohttp_client(app)
+    client = await aiohttp_client(create_app(settings, store=store, clock=clock))
     body = await (await client.get("/v1/rates/USD/history?from=2026-03-04&to=2026-03-06")).json()
     assert [(p["date"], p["published"]) for p in body["points"]] == [
         ("2026-03-05", usd(WEEK[3])),

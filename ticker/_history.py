@@ -62,6 +62,17 @@ from ticker._cache import CacheBackend
 from ticker._config import DataKind, HistorySettings, Settings, format_duration
 from ticker._exceptions import ConfigError
 from ticker._models import Rate, RateItem, Strip, UtcDatetime, Weather, WeatherItem
+from ticker._openapi import (
+    BAD_REQUEST,
+    CACHE_CONTROL,
+    NO_STORE,
+    Endpoint,
+    ErrorBody,
+    Parameter,
+    Response,
+    enum,
+    register,
+)
 from ticker._refresh import RefreshObserver
 from ticker._strip import RATES_ZONE
 from ticker.sources import SourceSet
@@ -635,6 +646,7 @@ def add_history(
     app[HISTORY_KEY] = history
     app[_CONTEXT_KEY] = _Context(settings, clock)
     app.add_routes(routes)
+    register(app, *HISTORY_ENDPOINTS)
 
 
 def _headers(settings: Settings, request: web.BaseRequest, cache_control: str) -> dict[str, str]:
@@ -678,7 +690,10 @@ def _bad_request(request: web.BaseRequest, settings: Settings, exc: QueryError) 
 
 def _unavailable(request: web.BaseRequest, settings: Settings) -> web.Response:
     log.warning("cannot read the history from the shared cache", exc_info=True)
-    return _error(request, settings, 503, "unavailable", "the history cannot be read now")
+    return _error(
+        request, settings, 503, "unavailable", "the history cannot be read now",
+        parameter=None, allowed=[],
+    )  # fmt: skip
 
 
 def _single(query: MultiMapping[str], name: str, allowed: Sequence[str]) -> str | None:
@@ -798,3 +813,39 @@ async def get_audit(request: web.Request) -> web.Response:
         cache_control="no-store",
         settings=context.settings,
     )
+
+
+#: The OpenAPI description of the two endpoints (see ticker._openapi).
+HISTORY_ENDPOINTS = (
+    Endpoint(
+        "/v1/rates/{code}/history",
+        "Every publication of one currency between two dates.",
+        {
+            200: Response("A point per publication date.", HistoryAnswer, headers=(CACHE_CONTROL,)),
+            400: BAD_REQUEST,
+            404: Response("Not a configured currency.", ErrorBody, headers=(NO_STORE,)),
+            503: Response("The shared cache cannot be read.", ErrorBody, headers=(NO_STORE,)),
+        },
+        (
+            Parameter("code", "A configured currency code.", lambda s: enum(s.rates.currencies),
+                      required=True, in_="path"),
+            Parameter("from", "First date, YYYY-MM-DD (default: 30 days ago).",
+                      {"type": "string", "format": "date"}),
+            Parameter("to", "Last date, YYYY-MM-DD (default: today in Astana).",
+                      {"type": "string", "format": "date"}),
+        ),
+    ),
+    Endpoint(
+        "/v1/audit",
+        "What the strip showed at a moment, with each value's source and fetched time.",
+        {
+            200: Response("Each shown item at that moment.", AuditAnswer, headers=(NO_STORE,)),
+            400: BAD_REQUEST,
+            503: Response("The shared cache cannot be read.", ErrorBody, headers=(NO_STORE,)),
+        },
+        (
+            Parameter("at", "The moment, ISO 8601 with an offset.",
+                      {"type": "string", "format": "date-time"}, required=True),
+        ),
+    ),
+)  # fmt: skip

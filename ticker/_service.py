@@ -21,11 +21,11 @@ import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from ticker._answers import Answers, QueryError, prepared_asset, security_headers
 from ticker._cache import Store, open_store
@@ -33,7 +33,16 @@ from ticker._config import DataKind, Settings, SourceSettings
 from ticker._history import HISTORY_KEY, History, HistoryObserver, add_history
 from ticker._leader import Leadership
 from ticker._metrics import CONTENT_TYPE_LATEST, Metrics
-from ticker._models import Attribution
+from ticker._models import Attribution, UtcDatetime
+from ticker._openapi import (
+    NO_STORE,
+    STRING,
+    Endpoint,
+    Response,
+    add_openapi,
+    default_endpoints,
+    republish,
+)
 from ticker._refresh import Refresher, utc_now
 from ticker._snapshot import SnapshotHolder
 from ticker._version import USER_AGENT
@@ -195,6 +204,67 @@ async def get_health(request: web.Request) -> web.Response:
     return response
 
 
+class ReadyItem(BaseModel):
+    """One configured item in /readyz."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["rates", "weather"]
+    item: str
+    missing: bool
+    stale: bool
+    age: int | None
+
+
+class SourceReport(BaseModel):
+    """A source's last refresh in /readyz, or why the statuses cannot be read."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["rates", "weather"] | None = None
+    source: str | None = None
+    last_attempt: UtcDatetime | None = None
+    last_success: UtcDatetime | None = None
+    last_error: str | None = None
+    failures: int | None = None
+    rejected: int | None = None
+    error: str | None = None
+
+
+class ReadyBody(BaseModel):
+    """The answer of /readyz."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ready: bool
+    generated_at: UtcDatetime
+    items: list[ReadyItem]
+    sources: list[SourceReport]
+
+
+#: The OpenAPI description of the operations endpoints (see ticker._openapi).
+OPERATIONS_ENDPOINTS = (
+    Endpoint(
+        "/readyz",
+        "Ready when every configured item has a value; each source's last success and error.",
+        {
+            200: Response("Ready.", ReadyBody, headers=(NO_STORE,)),
+            503: Response("Not ready: some item has no value yet.", ReadyBody, headers=(NO_STORE,)),
+        },
+    ),
+    Endpoint(
+        "/metrics",
+        "Prometheus metrics of every worker of this host.",
+        {
+            200: Response(
+                "The Prometheus text format.", media_type="text/plain", schema=STRING,
+                headers=(NO_STORE,),
+            )
+        },
+    ),
+)  # fmt: skip
+
+
 @routes.get("/metrics")
 async def get_metrics(request: web.Request) -> web.Response:
     """Prometheus metrics of every worker of this host."""
@@ -260,13 +330,15 @@ async def not_found(request: web.Request) -> web.Response:
         }
     )
     if request.path in paths:
-        return _error(
+        response = _error(
             live_settings(request.app),
             405,
             "method_not_allowed",
             "only GET",
             allowed=["GET", "HEAD"],
         )
+        response.headers["Allow"] = "GET, HEAD"
+        return response
     return _error(
         live_settings(request.app),
         404,
@@ -376,6 +448,7 @@ def create_app(
         app[STORE_KEY] = store
     history = History(app[STORE_KEY].backend, settings.history, clock=clock)
     add_history(app, history, settings=settings, clock=clock)
+    add_openapi(app, settings, [*default_endpoints(STRIP_ROUTES), *OPERATIONS_ENDPOINTS])
     app[SNAPSHOTS_KEY] = SnapshotHolder(settings, app[STORE_KEY], credits, clock, history=history)
     app[ANSWERS_KEY] = Answers(settings, app[SNAPSHOTS_KEY], clock)
     app[METRICS_KEY] = Metrics(app[SNAPSHOTS_KEY])
@@ -456,6 +529,7 @@ def reconfigure(app: web.Application, settings: Settings, sources: SourceSet) ->
     app[ASSETS_KEY].update(_assets(settings))
     app[SNAPSHOTS_KEY].reconfigure(settings)
     app[ANSWERS_KEY].reconfigure(settings)
+    republish(app, settings)
     leadership = app.get(LEADERSHIP_KEY)
     if leadership is not None:
         leadership.reconfigure(settings, sources)

@@ -1,0 +1,60 @@
+"""The benchmark script runs every section end to end (its figures are not judged here)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: What each section prints, whatever the machine: nginx or wrk may be missing.
+SECTION_FIGURES = (
+    "== machine ==",
+    "== throughput ==",
+    "== ratios ==",
+    "ticker 1w / bare 1p",
+    "ticker 2w / ticker 1w",
+    "== nginx proxy cache",
+    "== client: await TickerClient.strip(), repeated ==",
+    "per call",
+    "== scale: 200 cities x 40 currencies x 7 languages ==",
+    "refresh + render",
+    "peak RSS",
+    "== cold start ==",
+    "median",
+    "== summary ==",
+    "client cached strip() per call",
+    "scale refresh + render",
+    "scale peak RSS",
+    "cold start (median)",
+)
+#: A throughput row: server, path, connections, req/s, p50 ms, p99 ms, errors.
+LOAD_ROW = r"^{server}\s+{path}\s+64\s+[\d,]+\s+[\d.]+\s+[\d.]+\s+\d+$"
+
+
+def test_quick_run_prints_every_section(tmp_path):
+    """`python -m benchmarks.run --quick` exits 0, prints each section's figures and writes them."""
+    output = tmp_path / "benchmarks.md"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--output", str(output)],
+        cwd=ROOT, capture_output=True, text=True, timeout=90, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = done.stdout
+    assert [figure for figure in SECTION_FIGURES if figure not in printed] == [], printed
+    servers = [
+        "ticker 1 worker",
+        "ticker --workers 2",
+        "bare aiohttp 1 proc",
+        "bare aiohttp 2 procs",
+    ]
+    if "skipped: nginx not installed" not in printed:
+        servers += ["nginx static 1 worker", "nginx static auto"]
+        assert re.search(r"^/widget\s+64\s+[\d,]+\s", printed, re.MULTILINE), printed  # cache
+    for server in servers:
+        for path in ("/v1/strip", "/widget"):
+            row = LOAD_ROW.format(server=re.escape(server), path=path)
+            assert re.search(row, printed, re.MULTILINE), f"{server} {path}:\n{printed}"
+    assert "## summary" in output.read_text(encoding="utf-8")
