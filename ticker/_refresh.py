@@ -193,59 +193,38 @@ class Refresher:
         accepted: dict[str, Rate],
         held: dict[str, Rate],
     ) -> None:
-        """Accept, hold or confirm one rate from one source."""
+        """Accept, hold or confirm one rate from one source.
+
+        With ``editorial.confirm_jumps`` only an editor's confirmation lets a jump
+        through; otherwise a later source agreeing within ``agree_within`` does.
+        """
+        limits, by_editors = self.settings.rates, self.settings.editorial.confirm_jumps
         candidate = held.get(rate.code)
-        if self.settings.editorial.confirm_jumps:
-            self._judge_by_editors(report, rate, previous, accepted, held)
-            return
-        if candidate is not None and _moved(rate, candidate) <= self.settings.rates.agree_within:
+        if (
+            not by_editors
+            and candidate is not None
+            and _moved(rate, candidate) <= limits.agree_within
+        ):
             log.info("rates: %s %s confirmed by %s", rate.code, candidate.rate, rate.source)
             accepted[rate.code] = held.pop(rate.code)
             return
         move = _moved(rate, previous) if previous is not None else Decimal(0)
-        if move <= self.settings.rates.max_jump:
+        if move <= limits.max_jump or (by_editors and self._confirmed(rate)):
             accepted[rate.code] = rate
             held.pop(rate.code, None)
         elif candidate is None:
             held[rate.code] = rate
-            self._reject(
-                report,
-                Rejection(
-                    rate.source,
-                    rate.code,
-                    str(rate.rate),
-                    f"moved {move:.1%} against {previous and previous.rate}; "
-                    "held until a second source agrees",
-                ),
-            )
+            until = "the editors confirm it" if by_editors else "a second source agrees"
+            reason = f"moved {move:.1%} against {previous and previous.rate}; held until {until}"
+            self._reject(report, Rejection(rate.source, rate.code, str(rate.rate), reason))
 
-    def _judge_by_editors(
-        self,
-        report: RefreshReport,
-        rate: Rate,
-        previous: Rate | None,
-        accepted: dict[str, Rate],
-        held: dict[str, Rate],
-    ) -> None:
-        """With ``editorial.confirm_jumps`` only an editor's confirmation lets a jump through."""
-        move = _moved(rate, previous) if previous is not None else Decimal(0)
+    def _confirmed(self, rate: Rate) -> bool:
+        """Whether an editor confirmed exactly this published value, and still does."""
         now = self.clock()
-        confirmed = any(
+        return any(
             pin.item == rate.code and pin.value == rate.published and pin.until > now
             for pin in self.settings.editorial.confirmed
         )
-        if move <= self.settings.rates.max_jump or confirmed:
-            accepted.setdefault(rate.code, rate)
-            held.pop(rate.code, None)
-        elif rate.code not in held:
-            held[rate.code] = rate
-            self._reject(
-                report,
-                Rejection(
-                    rate.source, rate.code, str(rate.rate),
-                    f"moved {move:.1%}; held for the editors to confirm",
-                ),
-            )  # fmt: skip
 
     def _reject(self, report: RefreshReport, rejection: Rejection) -> None:
         report.rejections.append(rejection)
