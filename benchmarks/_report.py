@@ -22,13 +22,14 @@ class Target:
 
     limit: float
     unit: str
+    at_least: bool = False
 
     def met_by(self, value: float) -> bool:
         """Whether ``value`` is within the target."""
-        return value < self.limit
+        return value >= self.limit if self.at_least else value < self.limit
 
     def __str__(self) -> str:
-        return f"< {self.limit:g} {self.unit}"
+        return f"{'>=' if self.at_least else '<'} {self.limit:g} {self.unit}".rstrip()
 
 
 @dataclass(frozen=True)

@@ -77,12 +77,15 @@ def start_ticker(processes: Processes, name: str, config: Path, *, workers: int 
     return server
 
 
-def start_bare(processes: Processes, name: str, manifest: Path, *, count: int) -> Server:
-    """Start ``count`` bare aiohttp processes sharing one port."""
+def start_bare(
+    processes: Processes, name: str, manifest: Path, *, count: int, app: bool = False
+) -> Server:
+    """Start ``count`` bare aiohttp processes sharing one port (``app``: with a router)."""
     port = free_port()
     command = [sys.executable, "-m", "benchmarks.bare", "--manifest", str(manifest)]
     command += ["--host", "127.0.0.1", "--port", str(port)]
     command += ["--reuse-port"] if count > 1 else []
+    command += ["--app"] if app else []
     server = Server(name, port)
     for _ in range(count):
         server.processes.append(processes.start(name, command))

@@ -4,7 +4,7 @@ It answers each path of a manifest with the body and headers recorded from a run
 ticker, through aiohttp's low-level server (no application, no router), on uvloop
 when installed, exactly as ``ticker serve`` runs; ``/healthz`` answers its pid::
 
-    python -m benchmarks.bare --manifest routes.json --port 8081 [--reuse-port]
+    python -m benchmarks.bare --manifest routes.json --port 8081 [--reuse-port] [--app]
 
 The manifest: ``{"/v1/strip": {"body": "strip.bin", "headers": [["ETag", "..."]]}}``,
 body paths relative to the manifest.
@@ -19,6 +19,7 @@ import os
 import signal
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -50,8 +51,14 @@ def load_manifest(path: Path) -> dict[str, Route]:
     }
 
 
-async def serve(routes: Mapping[str, Route], host: str, port: int, *, reuse_port: bool) -> None:
-    """Answer ``routes`` on ``host:port`` until SIGTERM or SIGINT."""
+async def serve(
+    routes: Mapping[str, Route], host: str, port: int, *, reuse_port: bool, app: bool = False
+) -> None:
+    """Answer ``routes`` on ``host:port`` until SIGTERM or SIGINT.
+
+    ``app``: through a ``web.Application`` and its router (the ordinary aiohttp
+    handler); otherwise through the low-level server, with no application at all.
+    """
     health = json.dumps({"status": "ok", "pid": os.getpid()}).encode()
 
     async def handle(request: web.BaseRequest) -> web.Response:
@@ -62,7 +69,14 @@ async def serve(routes: Mapping[str, Route], host: str, port: int, *, reuse_port
             return web.Response(body=health, content_type="application/json")
         return web.Response(status=404)
 
-    runner = web.ServerRunner(web.Server(handle, access_log=None), handle_signals=False)
+    runner: web.BaseRunner[Any]
+    if app:
+        application = web.Application()
+        for path in [*routes, "/healthz"]:
+            application.router.add_get(path, handle)
+        runner = web.AppRunner(application, handle_signals=False, access_log=None)
+    else:
+        runner = web.ServerRunner(web.Server(handle, access_log=None), handle_signals=False)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -92,10 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--reuse-port", action="store_true", help="share the port (SO_REUSEPORT)")
+    parser.add_argument("--app", action="store_true", help="an Application with its router")
     args = parser.parse_args(argv)
     routes = load_manifest(args.manifest)
     _use_uvloop()
-    asyncio.run(serve(routes, args.host, args.port, reuse_port=args.reuse_port))
+    asyncio.run(serve(routes, args.host, args.port, reuse_port=args.reuse_port, app=args.app))
     return 0
 
 

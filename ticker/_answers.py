@@ -102,7 +102,9 @@ class Answers:
         self.settings = settings
         self._plain_queries = {f"lang={lang}": lang for lang in settings.languages}
         self._negotiated: dict[str, str] = {}
-        self._prepared: dict[tuple[str, str, str | None, bool, bool], dict[str, str]] = {}
+        self._prepared: dict[
+            tuple[str, str, str | None, bool, bool], tuple[bytes, dict[str, str], Variant]
+        ] = {}
         self._prepared_for: Snapshot | None = None
         self._prepared_second = -1
         self._cache_control = ""
@@ -171,14 +173,12 @@ class Answers:
             self._prepared_for, self._prepared_second = snapshot, second
             self._cache_control = cache_control(snapshot, self.clock())
         headers_in = request.headers
-        variant = snapshot.variant(form, lang, theme)
-        gzipped = variant.gzipped is not None and _accepts_gzip(
-            headers_in.get("Accept-Encoding", "")
-        )
-        key = (form, lang, theme, gzipped, negotiated)
-        headers = self._prepared.get(key)
-        if headers is None:
-            headers = self._prepared[key] = self._headers(form, variant, gzipped, negotiated)
+        accepted = headers_in.get("Accept-Encoding")
+        key = (form, lang, theme, accepted is not None and _accepts_gzip(accepted), negotiated)
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            prepared = self._prepared[key] = self._prepare(snapshot, *key)
+        body, headers, variant = prepared
         if self._allowed_cors:
             origin = headers_in.get("Origin")
             if origin in self._allowed_cors:
@@ -187,7 +187,22 @@ class Answers:
         if if_none_match is not None and _matches(if_none_match, variant):
             kept = {k: v for k, v in headers.items() if k not in _BODY_HEADERS}
             return web.Response(status=304, headers=kept)
-        return web.Response(body=variant.gzipped if gzipped else variant.body, headers=headers)
+        return web.Response(body=body, headers=headers)
+
+    def _prepare(
+        self,
+        snapshot: Snapshot,
+        form: str,
+        lang: str,
+        theme: str | None,
+        accepts_gzip: bool,
+        negotiated: bool,
+    ) -> tuple[bytes, dict[str, str], Variant]:
+        """The body and complete headers of one variant for one kind of request."""
+        variant = snapshot.variant(form, lang, theme)
+        gzipped = variant.gzipped is not None and accepts_gzip
+        body = variant.gzipped if gzipped and variant.gzipped is not None else variant.body
+        return body, self._headers(form, variant, gzipped, negotiated), variant
 
     def _headers(
         self, form: str, variant: Variant, gzipped: bool, negotiated: bool
