@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 
@@ -21,7 +22,7 @@ from ticker._config import Settings
 from ticker._i18n import negotiate
 from ticker._snapshot import Snapshot, SnapshotHolder, Variant
 
-__all__ = ["Answers", "QueryError"]
+__all__ = ["Answers", "QueryError", "error_answer", "json_answer", "security_headers"]
 
 #: Cache-Control: fresh until the next refresh, at most a day; without a schedule, a minute.
 DEFAULT_MAX_AGE = dt.timedelta(minutes=1)
@@ -54,16 +55,55 @@ class QueryError(Exception):
         self.allowed = list(allowed)
 
 
-def security_headers(settings: Settings, *, page: bool) -> dict[str, str]:
-    """nosniff, a CSP for the kind of answer, and CORS when any origin may read."""
+def security_headers(
+    settings: Settings, *, page: bool, origin: str | None = None
+) -> dict[str, str]:
+    """nosniff, a CSP for the kind of answer, and CORS for any origin or a listed one."""
     headers = {
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": WIDGET_CSP if page else DATA_CSP,
         "Referrer-Policy": "no-referrer",
     }
-    if "*" in settings.server.cors_origins:
+    allowed = settings.server.cors_origins
+    if "*" in allowed:
         headers["Access-Control-Allow-Origin"] = "*"
+    elif origin is not None and origin in allowed:
+        headers["Access-Control-Allow-Origin"] = origin
+        headers["Vary"] = "Origin"
     return headers
+
+
+def json_answer(
+    settings: Settings,
+    body: bytes,
+    *,
+    status: int = 200,
+    cache_control: str,
+    origin: str | None = None,
+) -> web.Response:
+    """A JSON answer of the API's side endpoints, with the API's security headers."""
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "Cache-Control": cache_control,
+        **security_headers(settings, page=False, origin=origin),
+    }
+    return web.Response(body=body, status=status, headers=headers)
+
+
+def error_answer(
+    settings: Settings,
+    status: int,
+    error: str,
+    message: str,
+    *,
+    origin: str | None = None,
+    **extra: object,
+) -> web.Response:
+    """The API's error body, never cached: what went wrong and, for a 400, what is allowed."""
+    body = json.dumps({"error": error, "message": message, **extra}, ensure_ascii=False)
+    return json_answer(
+        settings, body.encode(), status=status, cache_control="no-store", origin=origin
+    )
 
 
 def cache_control(snapshot: Snapshot, now: dt.datetime) -> str:

@@ -44,7 +44,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import inspect
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -57,7 +56,7 @@ from aiohttp import web
 from multidict import MultiMapping
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from ticker._answers import QueryError, security_headers
+from ticker._answers import QueryError, error_answer, json_answer
 from ticker._cache import CacheBackend
 from ticker._config import DataKind, HistorySettings, Settings, format_duration
 from ticker._exceptions import ConfigError
@@ -649,24 +648,11 @@ def add_history(
     register(app, *HISTORY_ENDPOINTS)
 
 
-def _headers(settings: Settings, request: web.BaseRequest, cache_control: str) -> dict[str, str]:
-    headers = {**security_headers(settings, page=False), "Cache-Control": cache_control}
-    origin = request.headers.get("Origin")
-    if origin is not None and origin in settings.server.cors_origins:
-        headers["Access-Control-Allow-Origin"] = origin
-        headers["Vary"] = "Origin"
-    return headers
-
-
 def _json(
     request: web.BaseRequest, body: bytes, *, status: int, cache_control: str, settings: Settings
 ) -> web.Response:
-    return web.Response(
-        body=body,
-        status=status,
-        content_type="application/json",
-        headers=_headers(settings, request, cache_control),
-    )
+    origin = request.headers.get("Origin")
+    return json_answer(settings, body, status=status, cache_control=cache_control, origin=origin)
 
 
 def _error(
@@ -677,8 +663,8 @@ def _error(
     message: str,
     **extra: object,
 ) -> web.Response:
-    body = json.dumps({"error": error, "message": message, **extra}, ensure_ascii=False)
-    return _json(request, body.encode(), status=status, cache_control="no-store", settings=settings)
+    origin = request.headers.get("Origin")
+    return error_answer(settings, status, error, message, origin=origin, **extra)
 
 
 def _bad_request(request: web.BaseRequest, settings: Settings, exc: QueryError) -> web.Response:

@@ -27,7 +27,13 @@ import aiohttp
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
-from ticker._answers import Answers, QueryError, prepared_asset, security_headers
+from ticker._answers import (
+    Answers,
+    QueryError,
+    error_answer,
+    prepared_asset,
+    security_headers,
+)
 from ticker._cache import Store, open_store
 from ticker._config import DataKind, Settings, SourceSettings
 from ticker._history import HISTORY_KEY, History, HistoryObserver, add_history
@@ -88,15 +94,6 @@ def _json(model: BaseModel | dict[str, object], *, status: int = 200) -> web.Res
     return web.Response(body=body.encode(), status=status, content_type="application/json")
 
 
-def _error(
-    settings: Settings, status: int, error: str, message: str, **extra: object
-) -> web.Response:
-    response = _json({"error": error, "message": message, **extra}, status=status)
-    response.headers.update(security_headers(settings, page=False))
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def live_settings(app: web.Application) -> Settings:
     """The settings in force: those of the last successful reload, else the first."""
     return app[ANSWERS_KEY].settings
@@ -116,7 +113,7 @@ def _answer(
         theme = answers.theme(request) if form in ("widget", "frame") else None
         response = answers.respond(request, form, lang, negotiated=negotiated, theme=theme)
     except QueryError as exc:
-        response = _error(
+        response = error_answer(
             answers.settings, 400, "bad_request", exc.message,
             parameter=exc.parameter, allowed=exc.allowed,
         )  # fmt: skip
@@ -157,7 +154,7 @@ _strip_route("/widget/frame", "The strip as a complete page, for an iframe.")
 def _asset(request: web.Request, name: str, content_type: str) -> web.Response:
     if request.query_string:
         name_of = next(iter(request.query), request.query_string)
-        return _error(
+        return error_answer(
             live_settings(request.app),
             400,
             "bad_request",
@@ -330,7 +327,7 @@ async def not_found(request: web.Request) -> web.Response:
         }
     )
     if request.path in paths:
-        response = _error(
+        response = error_answer(
             live_settings(request.app),
             405,
             "method_not_allowed",
@@ -339,7 +336,7 @@ async def not_found(request: web.Request) -> web.Response:
         )
         response.headers["Allow"] = "GET, HEAD"
         return response
-    return _error(
+    return error_answer(
         live_settings(request.app),
         404,
         "not_found",
