@@ -41,7 +41,7 @@ async def test_gzip_when_accepted(client):
     """A client that accepts gzip gets the precomputed gzip body, with its own ETag."""
     plain = await client.get("/v1/strip?lang=en", headers={"Accept-Encoding": "identity"})
     packed = await client.get(
-        "/v1/strip?lang=en", headers={"Accept-Encoding": "gzip, br"}, auto_decompress=False
+        "/v1/strip?lang=en", headers={"Accept-Encoding": "gzip, deflate"}, auto_decompress=False
     )
     assert packed.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(await packed.read()) == await plain.read()
@@ -107,3 +107,22 @@ async def test_a_new_stamp_is_served_within_a_second(client, filled_store: Store
         if new.headers["ETag"] != old.headers["ETag"]:
             break
     assert (await new.json())["rates"][0]["rate"] == "446.10"
+
+
+async def test_brotli_when_accepted(client):
+    """A client that accepts br gets the precomputed brotli body, preferred to gzip."""
+    import brotli
+
+    plain = await client.get("/v1/strip?lang=ru", headers={"Accept-Encoding": "identity"})
+    squeezed = await client.get(
+        "/v1/strip?lang=ru", headers={"Accept-Encoding": "gzip, br"}, auto_decompress=False
+    )
+    assert squeezed.headers["Content-Encoding"] == "br"
+    assert brotli.decompress(await squeezed.read()) == await plain.read()
+    assert squeezed.headers["ETag"] == plain.headers["ETag"][:-1] + '-br"'
+    refused = await client.get("/v1/strip?lang=ru", headers={"Accept-Encoding": "br;q=0, gzip"})
+    assert refused.headers["Content-Encoding"] == "gzip"
+    again = await client.get(
+        "/v1/strip?lang=ru", headers={"If-None-Match": squeezed.headers["ETag"]}
+    )
+    assert again.status == 304

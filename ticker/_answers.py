@@ -120,11 +120,18 @@ def cache_control(snapshot: Snapshot, now: dt.datetime) -> str:
 def _matches(if_none_match: str, variant: Variant) -> bool:
     """Whether ``If-None-Match`` names this variant (weak comparison, as for GET)."""
     tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or variant.etag in tags or variant.gzip_etag in tags
+    return "*" in tags or not tags.isdisjoint(variant.etags)
 
 
-def _accepts_gzip(accepted: str) -> bool:
-    return "gzip" in accepted and "gzip;q=0" not in accepted.replace(" ", "")
+def _coding(accepted: str | None) -> str:
+    """The best encoding an Accept-Encoding header allows: br, gzip or none."""
+    if not accepted:
+        return ""
+    compact = accepted.replace(" ", "")
+    for coding in ("br", "gzip"):
+        if coding in compact and f"{coding};q=0" not in compact:
+            return coding
+    return ""
 
 
 class Answers:
@@ -143,7 +150,7 @@ class Answers:
         self._plain_queries = {f"lang={lang}": lang for lang in settings.languages}
         self._negotiated: dict[str, str] = {}
         self._prepared: dict[
-            tuple[str, str, str | None, bool, bool], tuple[bytes, dict[str, str], Variant]
+            tuple[str, str, str | None, str, bool], tuple[bytes, dict[str, str], Variant]
         ] = {}
         self._prepared_for: Snapshot | None = None
         self._prepared_second = -1
@@ -213,8 +220,7 @@ class Answers:
             self._prepared_for, self._prepared_second = snapshot, second
             self._cache_control = cache_control(snapshot, self.clock())
         headers_in = request.headers
-        accepted = headers_in.get("Accept-Encoding")
-        key = (form, lang, theme, accepted is not None and _accepts_gzip(accepted), negotiated)
+        key = (form, lang, theme, _coding(headers_in.get("Accept-Encoding")), negotiated)
         prepared = self._prepared.get(key)
         if prepared is None:
             prepared = self._prepared[key] = self._prepare(snapshot, *key)
@@ -235,30 +241,34 @@ class Answers:
         form: str,
         lang: str,
         theme: str | None,
-        accepts_gzip: bool,
+        accepted: str,
         negotiated: bool,
     ) -> tuple[bytes, dict[str, str], Variant]:
         """The body and complete headers of one variant for one kind of request."""
         variant = snapshot.variant(form, lang, theme)
-        gzipped = variant.gzipped is not None and accepts_gzip
-        body = variant.gzipped if gzipped and variant.gzipped is not None else variant.body
-        return body, self._headers(form, variant, gzipped, negotiated), variant
+        coded = {"br": (variant.brotli, variant.brotli_etag),
+                 "gzip": (variant.gzipped, variant.gzip_etag)}.get(accepted)  # fmt: skip
+        if coded is not None and coded[0] is not None:
+            body, etag, coding = coded[0], coded[1], accepted
+        else:
+            body, etag, coding = variant.body, variant.etag, ""
+        return body, self._headers(form, variant, etag, coding, negotiated), variant
 
     def _headers(
-        self, form: str, variant: Variant, gzipped: bool, negotiated: bool
+        self, form: str, variant: Variant, etag: str, coding: str, negotiated: bool
     ) -> dict[str, str]:
         vary = "Accept-Encoding, Accept-Language" if negotiated else "Accept-Encoding"
         if self._allowed_cors:
             vary += ", Origin"
         headers = {
             "Content-Type": f"{variant.content_type}; charset=utf-8",
-            "ETag": variant.gzip_etag if gzipped else variant.etag,
+            "ETag": etag,
             "Vary": vary,
             "Cache-Control": self._cache_control,
             **security_headers(self.settings, page=form in _PAGES),
         }
-        if gzipped:
-            headers["Content-Encoding"] = "gzip"
+        if coding:
+            headers["Content-Encoding"] = coding
         return headers
 
 

@@ -54,24 +54,45 @@ _TYPES = {
 }
 #: Bodies this small are sent as they are: gzip would not pay for its header.
 GZIP_FROM_BYTES = 256
+#: Brotli's quality: 5 compresses about as fast as gzip 6, and smaller.
+BROTLI_QUALITY = 5
+
+try:  # Brotli is optional: pip install 'ticker[brotli]'
+    import brotli as _brotli
+except ImportError:  # pragma: no cover - exercised where Brotli is absent
+    _brotli = None
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One served body, with its gzip twin and their strong ETags."""
+    """One served body, with its gzip (and brotli) twins and their strong ETags."""
 
     body: bytes
     gzipped: bytes | None
     etag: str
     gzip_etag: str
     content_type: str
+    brotli: bytes | None = None
+    brotli_etag: str = ""
 
     @classmethod
     def of(cls, body: bytes, content_type: str) -> Variant:
         """A variant of ``body``; gzip at a fixed mtime so every process makes the same bytes."""
         digest = hashlib.sha256(body).hexdigest()[:24]
-        packed = gzip.compress(body, 6, mtime=0) if len(body) >= GZIP_FROM_BYTES else None
-        return cls(body, packed, f'"{digest}"', f'"{digest}-gz"', content_type)
+        small = len(body) < GZIP_FROM_BYTES
+        packed = None if small else gzip.compress(body, 6, mtime=0)
+        squeezed = (
+            None if small or _brotli is None else _brotli.compress(body, quality=BROTLI_QUALITY)
+        )
+        return cls(
+            body, packed, f'"{digest}"', f'"{digest}-gz"', content_type,
+            squeezed, f'"{digest}-br"',
+        )  # fmt: skip
+
+    @property
+    def etags(self) -> tuple[str, ...]:
+        """Every ETag this variant is sent with, whatever the encoding."""
+        return (self.etag, self.gzip_etag, self.brotli_etag)
 
 
 class Snapshot:
