@@ -17,25 +17,10 @@ from adapters.nbk import NbkRates
 from adapters.open_meteo import OpenMeteoWeather
 from ticker import City, SourceSettings, UpstreamFormatError
 
-SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "upstream-samples"
+from ._samples import sample, sample_files
+
 FETCHED_AT = dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.UTC)
 SAMPLE_CITY = City(id="sample", name={"en": "Sample"}, latitude=0, longitude=0, timezone="UTC")
-
-
-def _samples(folder: str) -> list:
-    """One parameter per file in a sample folder, or a single skipped one without it."""
-    path = SAMPLES / folder
-    if not path.is_dir():
-        reason = f"no upstream samples at {path.resolve()}"
-        return [pytest.param(None, id="absent", marks=pytest.mark.skip(reason=reason))]
-    return [pytest.param(file, id=file.name) for file in sorted(path.iterdir()) if file.is_file()]
-
-
-def _sample(folder: str, name: str) -> Path:
-    path = SAMPLES / folder / name
-    if not path.is_file():
-        pytest.skip(f"upstream sample {folder}/{name} is absent")
-    return path
 
 
 def _body(path: Path) -> bytes:
@@ -56,7 +41,7 @@ def open_meteo():
     return OpenMeteoWeather(SourceSettings(adapter="open-meteo"))
 
 
-@pytest.mark.parametrize("path", _samples("nbk"))
+@pytest.mark.parametrize("path", sample_files("nbk"))
 def test_every_nbk_sample_parses_or_fails_cleanly(nbk, path):
     """Every NBK sample gives rates of one date or raises UpstreamFormatError, nothing else."""
     try:
@@ -68,7 +53,7 @@ def test_every_nbk_sample_parses_or_fails_cleanly(nbk, path):
     assert all(rate.rate == rate.published / rate.quant for rate in rates)
 
 
-@pytest.mark.parametrize("path", _samples("open-meteo"))
+@pytest.mark.parametrize("path", sample_files("open-meteo"))
 def test_every_open_meteo_sample_parses_or_fails_cleanly(open_meteo, path):
     """Every Open-Meteo sample gives a reading or raises UpstreamFormatError, nothing else."""
     try:
@@ -81,7 +66,7 @@ def test_every_open_meteo_sample_parses_or_fails_cleanly(open_meteo, path):
 
 def test_nbk_2016_feed(nbk):
     """The 2016 feed drops LVL, EEK and TRL, reads 2-digit years and divides UZS by 100."""
-    body = _sample("nbk", "rates_all_2016-04-18.xml").read_bytes()
+    body = sample("nbk", "rates_all_2016-04-18.xml").read_bytes()
     rates = {rate.code: rate for rate in nbk.parse(body, fetched_at=FETCHED_AT)}
     assert {"LVL", "EEK", "TRL"}.isdisjoint(rates)
     assert {rate.date for rate in rates.values()} == {dt.date(2016, 4, 18)}
@@ -92,7 +77,7 @@ def test_nbk_2016_feed(nbk):
 
 def test_nbk_2017_short_feed(nbk):
     """The 2017 short feed's RUR is read as RUB 5.53, with whitespace-padded titles ignored."""
-    body = _sample("nbk", "rates_xml_2017-06-16_reformatted.xml").read_bytes()
+    body = sample("nbk", "rates_xml_2017-06-16_reformatted.xml").read_bytes()
     rates = {rate.code: rate for rate in nbk.parse(body, fetched_at=FETCHED_AT)}
     assert list(rates) == ["RUB", "EUR", "USD"]
     assert rates["RUB"].rate == Decimal("5.53")
@@ -102,7 +87,7 @@ def test_nbk_2017_short_feed(nbk):
 
 def test_open_meteo_toronto_fahrenheit(open_meteo):
     """Toronto's °F values convert to °C and past_days puts today at daily index 1."""
-    path = _sample("open-meteo", "forecast_toronto_fahrenheit_current_hourly_daily.json")
+    path = sample("open-meteo", "forecast_toronto_fahrenheit_current_hourly_daily.json")
     reading = open_meteo.parse(_body(path), city=SAMPLE_CITY, fetched_at=FETCHED_AT)
     assert (reading.temperature, reading.min, reading.max, reading.code) == (0.3, -0.6, 4.1, 3)
     assert reading.date == dt.date(2026, 3, 5)
@@ -111,7 +96,7 @@ def test_open_meteo_toronto_fahrenheit(open_meteo):
 
 def test_open_meteo_new_york_gmt_day(open_meteo):
     """New York asked without a timezone gets GMT days: today is 2025-12-29 GMT."""
-    path = _sample("open-meteo", "forecast_newyork_timezone-GMT_day-boundary_2025-12-29T00Z.json")
+    path = sample("open-meteo", "forecast_newyork_timezone-GMT_day-boundary_2025-12-29T00Z.json")
     reading = open_meteo.parse(_body(path), city=SAMPLE_CITY, fetched_at=FETCHED_AT)
     assert reading.date == dt.date(2025, 12, 29)
     assert (reading.temperature, reading.min, reading.max) == (-1.3, -1.3, 7.4)
@@ -120,6 +105,6 @@ def test_open_meteo_new_york_gmt_day(open_meteo):
 
 def test_open_meteo_vcr_cassette_without_temperature(open_meteo):
     """The 2023 cassette asked only for weather codes, so the missing temperature is named."""
-    path = _sample("open-meteo", "vcr_cassette_forecast_2023-11-13_with-response-headers.yml")
+    path = sample("open-meteo", "vcr_cassette_forecast_2023-11-13_with-response-headers.yml")
     with pytest.raises(UpstreamFormatError, match="temperature_2m"):
         open_meteo.parse(_body(path), city=SAMPLE_CITY, fetched_at=FETCHED_AT)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from defusedxml.ElementTree import fromstring
@@ -17,31 +16,10 @@ from adapters.cbr import CbrRates
 from ticker import SourceSettings, UpstreamFormatError
 from ticker._strip import format_published
 
-SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "upstream-samples"
+from ._samples import sample, sample_files
+
 FETCHED_AT = dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.UTC)
 SATURDAY = 5
-
-
-def _samples(*folders: str) -> list:
-    """One parameter per file in the sample folders, or a skipped one for a folder not there."""
-    params = []
-    for folder in folders:
-        path = SAMPLES / folder
-        if not path.is_dir():
-            reason = f"no upstream samples at {path.resolve()}"
-            params.append(pytest.param(None, id=f"{folder}-absent", marks=pytest.mark.skip(reason)))
-            continue
-        params.extend(
-            pytest.param(file, id=file.name) for file in sorted(path.iterdir()) if file.is_file()
-        )
-    return params
-
-
-def _sample(folder: str, name: str) -> bytes:
-    path = SAMPLES / folder / name
-    if not path.is_file():
-        pytest.skip(f"upstream sample {folder}/{name} is absent")
-    return path.read_bytes()
 
 
 def _rates(body: bytes) -> dict:
@@ -49,7 +27,7 @@ def _rates(body: bytes) -> dict:
     return {rate.code: rate for rate in rates}
 
 
-@pytest.mark.parametrize("path", _samples("cbr", "cbr-xml-daily"))
+@pytest.mark.parametrize("path", sample_files("cbr", "cbr-xml-daily"))
 def test_every_cbr_sample_parses_or_fails_cleanly(path):
     """Every CBR sample gives dated, derived rates without KZT, or raises UpstreamFormatError."""
     try:
@@ -65,7 +43,7 @@ def test_every_cbr_sample_parses_or_fails_cleanly(path):
 
 def test_cbr_2023_rub_is_100_over_the_kzt_value():
     """On 2023-11-02 KZT is 19,8608 roubles per 100, so RUB/KZT is 100 / 19.8608, shown 5.04."""
-    rates = _rates(_sample("cbr", "XML_daily_2023-11-02_with-VunitRate_cp1251.xml"))
+    rates = _rates(sample("cbr", "XML_daily_2023-11-02_with-VunitRate_cp1251.xml").read_bytes())
     assert rates["RUB"].rate == 100 / Decimal("19.8608")
     assert format_published(rates["RUB"].published, derived=True) == "5.04"
     assert rates["RUB"].date == dt.date(2023, 11, 2)
@@ -73,7 +51,7 @@ def test_cbr_2023_rub_is_100_over_the_kzt_value():
 
 def test_cbr_2023_rates_agree_with_the_banks_vunitrate():
     """Every 2023 cross rate equals VunitRate(X) / VunitRate(KZT): the bank's per-unit figures."""
-    body = _sample("cbr", "XML_daily_2023-11-02_with-VunitRate_cp1251.xml")
+    body = sample("cbr", "XML_daily_2023-11-02_with-VunitRate_cp1251.xml").read_bytes()
     per_unit = {
         valute.findtext("CharCode"): Decimal(valute.findtext("VunitRate").replace(",", "."))
         for valute in fromstring(body).iterfind("Valute")
@@ -87,7 +65,7 @@ def test_cbr_2023_rates_agree_with_the_banks_vunitrate():
 
 def test_cbr_2020_saturday_date():
     """The 2020-11-28 document is dated that Saturday, and its rates are too."""
-    rates = _rates(_sample("cbr", "XML_daily_2020-11-28_saturday_cp1251.xml"))
+    rates = _rates(sample("cbr", "XML_daily_2020-11-28_saturday_cp1251.xml").read_bytes())
     assert {rate.date for rate in rates.values()} == {dt.date(2020, 11, 28)}
     assert dt.date(2020, 11, 28).weekday() == SATURDAY
     assert rates["USD"].rate == Decimal("75.8599") / (Decimal("17.8898") / 100)
@@ -95,7 +73,7 @@ def test_cbr_2020_saturday_date():
 
 def test_cbr_2021_try_nominal_10():
     """On 2021-05-22 TRY is quoted per 10 lira: its Value is divided by 10 before crossing."""
-    body = _sample("cbr", "XML_daily_2021-05-22_saturday-fetched-on-sunday_cp1251.xml")
+    body = sample("cbr", "XML_daily_2021-05-22_saturday-fetched-on-sunday_cp1251.xml").read_bytes()
     rates = _rates(body)
     assert rates["TRY"].rate == Decimal("87.8896") / 10 / (Decimal("17.1534") / 100)
     assert format_published(rates["TRY"].published, derived=True) == "51.24"
@@ -104,7 +82,7 @@ def test_cbr_2021_try_nominal_10():
 
 def test_cbr_xml_daily_utf8_mirror():
     """The mirror's UTF-8 re-encoding of 2020-12-03 parses with the same rules."""
-    rates = _rates(_sample("cbr-xml-daily", "daily_utf8_2020-12-03.xml"))
+    rates = _rates(sample("cbr-xml-daily", "daily_utf8_2020-12-03.xml").read_bytes())
     assert rates["RUB"].rate == 100 / Decimal("17.7755")
     assert {rate.date for rate in rates.values()} == {dt.date(2020, 12, 3)}
 
@@ -117,4 +95,4 @@ def test_cbr_xml_daily_utf8_mirror():
 def test_cbr_xml_daily_json_is_not_read(name):
     """The mirror's daily_json.js is another format, refused as not XML rather than misread."""
     with pytest.raises(UpstreamFormatError, match="not safe, well-formed XML"):
-        _rates(_sample("cbr-xml-daily", name))
+        _rates(sample("cbr-xml-daily", name).read_bytes())

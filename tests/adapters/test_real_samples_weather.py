@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,8 @@ from adapters.met_no import MetNoWeather
 from adapters.openweathermap import OpenWeatherMapWeather
 from ticker import City, SourceSettings, UpstreamFormatError
 
-SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "upstream-samples"
+from ._samples import sample, sample_files
+
 FETCHED_AT = dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.UTC)
 # Both MET samples are for Innsbruck (their geometry: 11.3928, 47.2672, 585 m).
 INNSBRUCK = City(
@@ -27,22 +27,6 @@ INNSBRUCK = City(
     timezone="Europe/Vienna",
 )
 KEY_ENV = "TICKER_TEST_OWM_KEY"
-
-
-def _samples(folder: str) -> list:
-    """One parameter per file in a sample folder, or a single skipped one without it."""
-    path = SAMPLES / folder
-    if not path.is_dir():
-        reason = f"no upstream samples at {path.resolve()}"
-        return [pytest.param(None, id="absent", marks=pytest.mark.skip(reason=reason))]
-    return [pytest.param(file, id=file.name) for file in sorted(path.iterdir()) if file.is_file()]
-
-
-def _sample(folder: str, name: str) -> bytes:
-    path = SAMPLES / folder / name
-    if not path.is_file():
-        pytest.skip(f"upstream sample {folder}/{name} is absent")
-    return path.read_bytes()
 
 
 @pytest.fixture
@@ -56,7 +40,7 @@ def openweathermap(monkeypatch):
     return OpenWeatherMapWeather(SourceSettings(adapter="openweathermap", api_key_env=KEY_ENV))
 
 
-@pytest.mark.parametrize("path", _samples("met-norway"))
+@pytest.mark.parametrize("path", sample_files("met-norway"))
 def test_every_met_norway_sample_gives_a_sane_reading(met_no, path):
     """Every MET sample gives a current temperature inside today's Innsbruck range, with a code."""
     reading = met_no.parse(path.read_bytes(), city=INNSBRUCK, fetched_at=FETCHED_AT)
@@ -82,7 +66,9 @@ def test_every_met_norway_sample_gives_a_sane_reading(met_no, path):
 )
 def test_met_norway_sample_reading(met_no, name, expected):
     """The afternoon samples: the current hour, the rest of the Vienna day, next hour's symbol."""
-    reading = met_no.parse(_sample("met-norway", name), city=INNSBRUCK, fetched_at=FETCHED_AT)
+    reading = met_no.parse(
+        sample("met-norway", name).read_bytes(), city=INNSBRUCK, fetched_at=FETCHED_AT
+    )
     assert (
         reading.observed_at,
         reading.temperature,
@@ -93,7 +79,7 @@ def test_met_norway_sample_reading(met_no, name, expected):
     assert reading.date == expected[0].date()
 
 
-@pytest.mark.parametrize("path", _samples("openweathermap"))
+@pytest.mark.parametrize("path", sample_files("openweathermap"))
 def test_every_openweathermap_sample_is_kelvin_and_refused(openweathermap, path):
     """The samples were fetched without units=metric: ~281 K read as °C is out of bounds."""
     with pytest.raises(UpstreamFormatError, match="less than or equal to 65"):
@@ -116,7 +102,7 @@ def test_every_openweathermap_sample_is_kelvin_and_refused(openweathermap, path)
 )
 def test_openweathermap_sample_converted_to_celsius_reads(openweathermap, name, expected):
     """With main.temp turned into °C, as units=metric would send it, the rest of a sample reads."""
-    document = json.loads(_sample("openweathermap", name))
+    document = json.loads(sample("openweathermap", name).read_bytes())
     document["main"]["temp"] = round(document["main"]["temp"] - 273.15, 2)
     body = json.dumps(document).encode()
     reading = openweathermap.parse(body, city=INNSBRUCK, fetched_at=FETCHED_AT)
