@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import logging
 import os
 import signal
@@ -31,8 +30,8 @@ from ticker._answers import (
     Answers,
     QueryError,
     error_answer,
+    json_answer,
     prepared_asset,
-    security_headers,
 )
 from ticker._cache import Store, open_store
 from ticker._config import DataKind, Settings, SourceSettings
@@ -44,6 +43,7 @@ from ticker._openapi import (
     NO_STORE,
     STRING,
     Endpoint,
+    HealthBody,
     Response,
     add_openapi,
     default_endpoints,
@@ -83,15 +83,6 @@ STRIP_PARAMETERS = ("lang",)
 FRAME_PARAMETERS = ("lang", "theme")
 
 routes = web.RouteTableDef()
-
-
-def _json(model: BaseModel | dict[str, object], *, status: int = 200) -> web.Response:
-    body = (
-        model.model_dump_json()
-        if isinstance(model, BaseModel)
-        else json.dumps(model, ensure_ascii=False)
-    )
-    return web.Response(body=body.encode(), status=status, content_type="application/json")
 
 
 def live_settings(app: web.Application) -> Settings:
@@ -186,19 +177,15 @@ async def get_health(request: web.Request) -> web.Response:
     """The process is alive and serving: its pid, role and the snapshot it serves."""
     leadership = request.app.get(LEADERSHIP_KEY)
     snapshot = request.app[SNAPSHOTS_KEY].current
-    default = live_settings(request.app).default_language
-    response = _json(
-        {
-            "status": "ok",
-            "pid": os.getpid(),
-            "leader": leadership is not None and leadership.leading,
-            "snapshot": snapshot.stamp.version,
-            "etag": snapshot.variant("strip", default).etag,
-        }
+    settings = live_settings(request.app)
+    health = HealthBody(
+        status="ok",
+        pid=os.getpid(),
+        leader=leadership is not None and leadership.leading,
+        snapshot=snapshot.stamp.version,
+        etag=snapshot.variant("strip", settings.default_language).etag,
     )
-    response.headers.update(security_headers(live_settings(request.app), page=False))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return json_answer(settings, health.model_dump_json().encode(), cache_control="no-store")
 
 
 class ReadyItem(BaseModel):
@@ -277,29 +264,26 @@ async def get_ready(request: web.Request) -> web.Response:
     settings = live_settings(request.app)
     strip = request.app[SNAPSHOTS_KEY].current.strips[settings.default_language]
     items = [
-        {"kind": "rates", "item": r.code, "missing": r.missing, "stale": r.stale, "age": r.age}
+        ReadyItem(kind="rates", item=r.code, missing=r.missing, stale=r.stale, age=r.age)
         for r in strip.rates
     ] + [
-        {"kind": "weather", "item": w.city, "missing": w.missing, "stale": w.stale, "age": w.age}
+        ReadyItem(kind="weather", item=w.city, missing=w.missing, stale=w.stale, age=w.age)
         for w in strip.weather
     ]
     try:
         sources = await asyncio.to_thread(_source_statuses, request.app[STORE_KEY], settings)
     except Exception as exc:  # the shared cache is unreachable
-        sources = [{"error": f"shared cache unreachable: {type(exc).__name__}"}]
-    ready = not any(item["missing"] for item in items)
-    response = _json(
-        {"ready": ready, "generated_at": strip.generated_at.isoformat(), "items": items,
-         "sources": sources},
-        status=200 if ready else 503,
+        sources = [SourceReport(error=f"shared cache unreachable: {type(exc).__name__}")]
+    ready = not any(item.missing for item in items)
+    body = ReadyBody(ready=ready, generated_at=strip.generated_at, items=items, sources=sources)
+    return json_answer(
+        settings, body.model_dump_json().encode(), status=200 if ready else 503,
+        cache_control="no-store",
     )  # fmt: skip
-    response.headers.update(security_headers(settings, page=False))
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
-def _source_statuses(store: Store, settings: Settings) -> list[dict[str, object]]:
-    found: list[dict[str, object]] = []
+def _source_statuses(store: Store, settings: Settings) -> list[SourceReport]:
+    found: list[SourceReport] = []
     kinds: tuple[tuple[DataKind, list[SourceSettings]], ...] = (
         ("rates", settings.rates.sources),
         ("weather", settings.weather.sources),
@@ -309,10 +293,8 @@ def _source_statuses(store: Store, settings: Settings) -> list[dict[str, object]
         statuses = store.status(kind, names)
         for name in names:
             status = statuses.get(name)
-            found.append(
-                {"kind": kind, "source": name}
-                | (status.model_dump(mode="json", exclude={"kind", "source"}) if status else {})
-            )
+            recorded = status.model_dump(exclude={"kind", "source"}) if status else {}
+            found.append(SourceReport(kind=kind, source=name, **recorded))
     return found
 
 
