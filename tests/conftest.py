@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from ticker import DiskCache, Rate, Settings, Store, Weather, parse_settings
@@ -95,6 +96,13 @@ REFERENCE_RATES = [
     rate("RUB", "5.78", change="0.00"),
     rate("CNY", "64.16", change="+0.11", direction=Direction.UP),
 ]
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """One HTTP session, as the service owns one."""
+    async with aiohttp.ClientSession() as opened:
+        yield opened
 
 
 @pytest.fixture

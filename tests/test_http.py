@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 from email.utils import format_datetime
 
-import aiohttp
 import pytest
 from aiohttp import web
 
@@ -45,13 +44,6 @@ async def upstream(aiohttp_server):
     fake.url = server.make_url("/data")
     fake.base = server.make_url("/")
     return fake
-
-
-@pytest.fixture
-async def session():
-    """One HTTP session, as the service owns one."""
-    async with aiohttp.ClientSession() as opened:
-        yield opened
 
 
 class Sleeps:

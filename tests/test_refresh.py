@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 import aiohttp
-import pytest
 
 from ticker import City, Rate, Refresher, SourceSet, Store, UpstreamUnavailable, Weather
 
@@ -51,13 +50,6 @@ class FakeWeather:
 
     def parse(self, body: bytes, *, city: City, fetched_at: dt.datetime) -> Weather:
         raise NotImplementedError
-
-
-@pytest.fixture
-async def session():
-    """An HTTP session the fake sources never use."""
-    async with aiohttp.ClientSession() as opened:
-        yield opened
 
 
 def refresher(settings, store, session, rates=(), cities=()) -> Refresher:

@@ -7,7 +7,6 @@ from decimal import Decimal
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
-import aiohttp
 import pytest
 from aiohttp import web
 from defusedxml import DefusedXmlException
@@ -72,12 +71,6 @@ def _by_code(body: bytes) -> dict:
 @pytest.fixture
 def cbr():
     return CbrRates(SourceSettings(adapter="cbr"))
-
-
-@pytest.fixture
-async def session():
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def _serve(aiohttp_server, route, handler, **options):

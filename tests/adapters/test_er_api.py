@@ -7,7 +7,6 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import aiohttp
 import pytest
 from aiohttp import web
 from pydantic import ValidationError
@@ -51,12 +50,6 @@ def _by_code(body: bytes) -> dict:
 @pytest.fixture
 def er_api():
     return ErApiRates(SourceSettings(adapter="er-api"))
-
-
-@pytest.fixture
-async def session():
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def _serve(aiohttp_server, route, handler):

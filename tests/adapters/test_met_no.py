@@ -7,7 +7,6 @@ import json
 from email.utils import format_datetime
 from pathlib import Path
 
-import aiohttp
 import pytest
 from aiohttp import web
 from pydantic import ValidationError
@@ -81,12 +80,6 @@ def _body(document) -> bytes:
 @pytest.fixture
 def weather():
     return MetNoWeather(SourceSettings(adapter="met-no", user_agent=USER_AGENT))
-
-
-@pytest.fixture
-async def session():
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 class Upstream:

@@ -8,7 +8,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
-import aiohttp
 import pytest
 from aiohttp import web
 from defusedxml import DefusedXmlException
@@ -70,12 +69,6 @@ def _rss(*items: str) -> bytes:
 @pytest.fixture
 def nbk():
     return NbkRates(SourceSettings(adapter="nbk"))
-
-
-@pytest.fixture
-async def session():
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def _serve(aiohttp_server, path, handler):

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import aiohttp
 import pytest
 from aiohttp import web
 from pydantic import ValidationError
@@ -40,12 +39,6 @@ def _daily(times, maxima, minima):
 @pytest.fixture
 def weather():
     return OpenMeteoWeather(SourceSettings(adapter="open-meteo"))
-
-
-@pytest.fixture
-async def session():
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def test_astana_fixture_gives_the_strip_range(weather):

@@ -7,7 +7,6 @@ import json
 import logging
 from pathlib import Path
 
-import aiohttp
 import pytest
 from aiohttp import web
 from pydantic import ValidationError
@@ -64,12 +63,6 @@ def api_key(monkeypatch):
 @pytest.fixture
 def weather(api_key):
     return OpenWeatherMapWeather(_settings())
-
-
-@pytest.fixture
-async def session():
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 class Upstream:

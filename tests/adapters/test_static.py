@@ -6,7 +6,6 @@ import datetime as dt
 import json
 from decimal import Decimal
 
-import aiohttp
 import pytest
 import yaml
 from pydantic import ValidationError
@@ -43,12 +42,6 @@ def _rates_source(**options):
 
 def _weather_source(**options):
     return StaticWeather(SourceSettings(adapter="static", **options))
-
-
-@pytest.fixture
-async def session():
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def test_rates_come_from_the_settings(session):
