@@ -76,6 +76,12 @@ class NbkRates:
         body = await self._http.get(session, url, params=params)
         return self.parse(body, fetched_at=dt.datetime.now(dt.UTC))
 
+    async def fetch_on(
+        self, session: aiohttp.ClientSession, currencies: Sequence[str], on: dt.date
+    ) -> list[Rate]:
+        """The rates of the date ``on`` (``get_rates.cfm?fdate=``), for ``ticker backfill``."""
+        return await self.fetch(session, currencies, on=on)
+
     def parse(self, body: bytes, *, fetched_at: dt.datetime) -> list[Rate]:
         """The current rates of an RSS feed or a ``get_rates.cfm`` document."""
         rates = []

@@ -22,8 +22,8 @@ import aiohttp
 
 from benchmarks._settings import scale_settings
 from ticker import Refresher, Settings, build_sources, open_store
-from ticker._refresh import utc_now
-from ticker._snapshot import FORMS, build_snapshot
+from ticker._data.refresh import utc_now
+from ticker._serving.snapshot import FORMS, build_snapshot
 from ticker.sources import attributions
 
 __all__ = ["main", "measure_scale"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ticker._cli import EXIT_CONFIG, main
+from ticker._cli.main import EXIT_CONFIG, main
 
 from ._running import free_port
 from .conftest import SETTINGS_YAML

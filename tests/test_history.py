@@ -22,17 +22,13 @@ from pydantic import TypeAdapter
 
 from ticker import Rate, Settings, Store, create_app
 from ticker._config import HistorySettings
-from ticker._history import (
-    HISTORY_KEY,
-    AuditItem,
-    History,
-    HistoryObserver,
-    backfill,
-    dated_fetch,
-    render_sparkline,
-)
-from ticker._refresh import Refresher
-from ticker._strip import build_strip
+from ticker._data.backfill import backfill, dated_source
+from ticker._data.history import History, HistoryObserver
+from ticker._data.refresh import Refresher
+from ticker._serving.history_routes import HISTORY_KEY
+from ticker._strip.build import build_strip
+from ticker._strip.markup import render_sparkline
+from ticker._wire import AuditItem
 from ticker.sources import build_sources
 
 from .conftest import make_settings, rate, weather
@@ -575,13 +571,13 @@ def test_backfill_needs_a_source_that_fetches_past_dates(settings: Settings):
     from ticker import ConfigError
 
     with pytest.raises(ConfigError, match="past date"):
-        dated_fetch(build_sources(settings))
+        dated_source(build_sources(settings))
 
 
-def test_dated_fetch_picks_the_first_capable_source(nbk):
+def test_dated_source_picks_the_first_capable_source(nbk):
     """The static source comes first but cannot date its rates: the National Bank is used."""
     _, settings = nbk
-    name, _ = dated_fetch(build_sources(settings))
+    name = dated_source(build_sources(settings)).name
     assert name == "nbk"
 
 
@@ -647,8 +643,9 @@ def test_sparkline_refuses_what_it_cannot_draw():
 def test_sparklines_of_the_last_days(history: History):
     """Each code with two or more publications in the window gets its line."""
     refresh_week(history)
-    lines = history.sparklines(["USD", "CNY", "GBP"], today=SUNDAY, days=30)
+    series = history.series(["USD", "CNY", "GBP"], today=SUNDAY, days=30)
+    lines = {code: render_sparkline(values) for code, values in series.items()}
     assert set(lines) == {"USD", "CNY"}
     assert len(_points(lines["USD"])) == 5
     assert _points(lines["CNY"]) == [(0, 7), (60, 7)]
-    assert history.sparklines(["USD"], today=SUNDAY, days=2) == {}
+    assert history.series(["USD"], today=SUNDAY, days=2) == {}

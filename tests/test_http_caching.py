@@ -9,7 +9,8 @@ import gzip
 import pytest
 
 from ticker import Stamp, Store, create_app
-from ticker._snapshot import SnapshotHolder
+from ticker._config import LiveSettings
+from ticker._serving.snapshot import SnapshotHolder
 
 from .conftest import NOW, REFERENCE_RATES, rate
 
@@ -80,8 +81,11 @@ async def test_errors_are_not_cached(client):
 def test_processes_render_identical_bytes(settings, filled_store: Store):
     """Two processes rendering the same stamp produce the same bodies and ETags."""
     filled_store.put_stamp(Stamp(version="v1", generated_at=NOW))
-    first = SnapshotHolder(settings, filled_store, {}, clock=lambda: NOW).current
-    later = SnapshotHolder(settings, filled_store, {}, clock=lambda: NOW + dt.timedelta(hours=1))
+    first = SnapshotHolder(LiveSettings(settings), filled_store, lambda: NOW).reload()
+    later = SnapshotHolder(
+        LiveSettings(settings), filled_store, lambda: NOW + dt.timedelta(hours=1)
+    )
+    later.reload()
     for lang in settings.languages:
         for form in ("strip", "strip.txt", "widget", "frame"):
             a, b = first.variant(form, lang), later.current.variant(form, lang)
@@ -90,7 +94,7 @@ def test_processes_render_identical_bytes(settings, filled_store: Store):
 
 def test_variants_are_rendered_once(settings, filled_store: Store):
     """Every language and form is rendered when the snapshot is built, not per request."""
-    snapshot = SnapshotHolder(settings, filled_store, {}, clock=lambda: NOW).current
+    snapshot = SnapshotHolder(LiveSettings(settings), filled_store, lambda: NOW).reload()
     before = dict(snapshot._variants)
     assert len(before) == len(settings.languages) * 6
     assert snapshot.variant("strip", "ru") is before[("strip", "ru", "auto")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ticker._i18n import (
+from ticker._strip.i18n import (
     LANGUAGES,
     PHRASES,
     condition_name,

@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 
 from ticker import SourceSet, UpstreamFormatError, create_app
-from ticker._service import METRICS_KEY
+from ticker._serving.app import METRICS_KEY
 
 from ._running import poll_strip, running_service
 from .conftest import NOW, REFERENCE_RATES

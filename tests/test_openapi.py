@@ -28,31 +28,32 @@ from schemathesis.errors import FailureGroup
 from schemathesis.openapi.checks import UndefinedContentType
 
 from ticker import RateItem, RatesHalf, Strip, WeatherHalf, WeatherItem, build_sources, create_app
-from ticker._answers import DATA_CSP, THEMES, WIDGET_CSP
-from ticker._history import HISTORY_ENDPOINTS
 from ticker._models import Attribution, Direction
-from ticker._openapi import (
+from ticker._serving.app import fast_path
+from ticker._serving.catalogue import BY_PATH, THEMES
+from ticker._serving.history_routes import HISTORY_ENDPOINTS
+from ticker._serving.openapi import (
     OWN_ENDPOINTS,
     SCHEMA_REF,
     Endpoint,
-    ErrorBody,
-    HealthBody,
     Parameter,
     Response,
     default_endpoints,
     openapi_document,
     register,
-    render_docs,
     republish,
 )
-from ticker._service import OPERATIONS_ENDPOINTS, STRIP_ROUTES, fast_path, not_found
+from ticker._serving.responses import DATA_CSP, WIDGET_CSP
+from ticker._serving.routes import OPERATIONS_ENDPOINTS, not_found
+from ticker._strip.docs_page import render_docs
 from ticker._version import __version__
+from ticker._wire import ErrorBody, HealthBody
 
 from ._running import poll_strip
 from .conftest import NOW, make_settings
 
 OFFLINE_YAML = Path(__file__).parent.parent / "examples" / "offline.yaml"
-ENDPOINTS = [*default_endpoints(STRIP_ROUTES), *OWN_ENDPOINTS]
+ENDPOINTS = [*default_endpoints(), *OWN_ENDPOINTS]
 DOCUMENTED = [endpoint.path for endpoint in ENDPOINTS]
 
 #: Routes their owners describe (with ``register``) once this module is wired in.
@@ -146,7 +147,7 @@ def test_other_endpoints_answer_their_media_type(document, path, media_type):
     assert list(content) == [media_type]
 
 
-@pytest.mark.parametrize("path", list(STRIP_ROUTES))
+@pytest.mark.parametrize("path", list(BY_PATH))
 def test_strip_endpoints_document_caching_and_errors(document, path):
     """A strip endpoint: 200 with ETag, Cache-Control and Vary; 304; 400 with an ErrorBody."""
     responses = document["paths"][path]["get"]["responses"]
@@ -172,8 +173,9 @@ def test_every_error_answer_is_an_error_body(document):
 
 
 def test_parameters_list_what_the_service_accepts(settings, document):
-    """lang lists the configured languages and theme the themes, as STRIP_ROUTES allows."""
-    for path, (_, allowed) in STRIP_ROUTES.items():
+    """lang lists the configured languages and theme the themes, as the catalogue allows."""
+    for path, form in BY_PATH.items():
+        allowed = form.parameters
         parameters = document["paths"][path]["get"]["parameters"]
         query = {p["name"]: p["schema"] for p in parameters if p["in"] == "query"}
         assert list(query) == list(allowed)
@@ -209,7 +211,7 @@ async def test_document_is_served_once_with_an_etag(client, settings):
     """/openapi.json is the built document, cacheable, revalidated with its ETag."""
     response = await client.get("/openapi.json")
     endpoints = [
-        *HISTORY_ENDPOINTS, *default_endpoints(STRIP_ROUTES), *OPERATIONS_ENDPOINTS,
+        *HISTORY_ENDPOINTS, *default_endpoints(), *OPERATIONS_ENDPOINTS,
         *OWN_ENDPOINTS,
     ]  # fmt: skip
     assert await response.json() == openapi_document(settings, endpoints, version=__version__)

@@ -11,10 +11,12 @@ ROOT = Path(__file__).parents[1]
 
 
 def test_all_is_sorted_and_complete():
-    """__all__ is sorted and lists every public name the package imports."""
-    public = {name for name in vars(ticker) if not name.startswith("_")}
-    public -= {"sources"}  # the adapter contract's module, imported by its full name
+    """__all__ is sorted, every name in it resolves, and nothing public is left out of it."""
     assert ticker.__all__ == sorted(ticker.__all__)
+    for name in ticker.__all__:
+        assert getattr(ticker, name) is not None, name
+    public = {name for name in dir(ticker) if not name.startswith("_")}
+    public -= {"sources"}  # the adapter contract's module, imported by its full name
     assert set(ticker.__all__) - {"__version__"} == public
 
 

@@ -126,7 +126,8 @@ async def test_missing_items_are_retried_sooner_with_backoff():
     """While items are missing, a retry is scheduled after 30 s, then 60 s; success resets."""
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from ticker._refresh import RefreshReport, _Job
+    from ticker._data.refresh import RefreshReport
+    from ticker._data.schedule import _Job
 
     outcomes = [["USD"], ["USD"], []]
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from ticker import build_strip
-from ticker._strip import format_published, format_temperature, rate_label
+from ticker._strip.build import format_published, format_temperature, rate_label
 
 from .conftest import NOW, REFERENCE_RATES, rate, weather
 

@@ -205,7 +205,7 @@ async def test_sparklines_are_inline_svg_without_script(aiohttp_client, store):
     """With history.sparkline_days the fragment draws each rate's last days as inline SVG."""
     import datetime as dt
 
-    from ticker._history import History
+    from ticker._data.history import History
 
     from .conftest import rate, weather
 

@@ -1,51 +1,117 @@
-"""ticker: official KZT exchange rates and city weather as a news-site header strip.
+"""ticker: official exchange rates and city weather as a news-site header strip.
 
 Usage::
 
+    import asyncio
+
     from ticker import TickerClient
 
-    async with TickerClient("http://127.0.0.1:8080") as client:
-        strip = await client.strip(lang="ru")
-        print(strip.text)   # usd/kzt 445.99 eur/kzt 486.53 ... · Астана +18+20℃
+    async def main() -> None:
+        async with TickerClient("http://127.0.0.1:8080") as client:
+            strip = await client.strip(lang="ru")
+            print(strip.text)   # usd/kzt 445.99 eur/kzt 486.53 ... · Астана +18+20℃
+
+    asyncio.run(main())
+
+Every public name is imported on first use (PEP 562), so a program that only
+needs the client imports the client and its wire models, not the service's
+scheduler, cache, locale data or metrics.
 """
 
-from ticker._cache import CacheBackend, DiskCache, SourceStatus, Stamp, Store, open_store
-from ticker._client import SyncTickerClient, TickerClient
-from ticker._config import (
-    CacheSettings,
-    City,
-    EditorialSettings,
-    HistorySettings,
-    LoggingSettings,
-    Pin,
-    RatesSettings,
-    ServerSettings,
-    Settings,
-    SourceSettings,
-    WeatherSettings,
-    WidgetSettings,
-    load_settings,
-    parse_settings,
-)
-from ticker._exceptions import (
-    BadRequestError,
-    ConfigError,
-    ServiceError,
-    ServiceUnavailable,
-    TickerError,
-    UpstreamError,
-    UpstreamFormatError,
-    UpstreamUnavailable,
-)
-from ticker._models import Attribution, Direction, Rate, RateItem, Strip, Weather, WeatherItem
-from ticker._refresh import Refresher, RefreshReport, SourceOutcome, schedule
-from ticker._service import create_app
-from ticker._strip import RatesHalf, WeatherHalf, build_strip
+import importlib as _importlib
+import typing as _typing
+
 from ticker._version import __version__
-from ticker.sources import RatesSource, SourceSet, WeatherSource, build_sources
+
+if _typing.TYPE_CHECKING:
+    from ticker._client import SyncTickerClient, TickerClient
+    from ticker._config import (
+        CacheSettings,
+        City,
+        EditorialSettings,
+        HistorySettings,
+        LoggingSettings,
+        Pin,
+        RatesSettings,
+        ServerSettings,
+        Settings,
+        SourceSettings,
+        WeatherSettings,
+        WidgetSettings,
+        load_settings,
+        parse_settings,
+    )
+    from ticker._data.cache import (
+        CacheBackend,
+        DiskCache,
+        SourceStatus,
+        Stamp,
+        Store,
+        open_store,
+    )
+    from ticker._data.refresh import Refresher, RefreshReport, SourceOutcome
+    from ticker._data.schedule import schedule
+    from ticker._exceptions import (
+        BadRequestError,
+        ConfigError,
+        ServiceError,
+        ServiceUnavailable,
+        TickerError,
+        UpstreamError,
+        UpstreamFormatError,
+        UpstreamUnavailable,
+    )
+    from ticker._models import Attribution, Direction, Rate, Weather
+    from ticker._serving.app import create_app
+    from ticker._strip.build import build_strip
+    from ticker._wire import (
+        AuditAnswer,
+        AuditItem,
+        HistoryAnswer,
+        HistoryPoint,
+        RateItem,
+        RatesHalf,
+        ReadyBody,
+        ReadyItem,
+        SourceReport,
+        Strip,
+        WeatherHalf,
+        WeatherItem,
+    )
+    from ticker.sources import RatesSource, SourceSet, WeatherSource, build_sources
+
+#: Where each public name lives.
+_HOMES = {
+    "ticker._client": ("SyncTickerClient", "TickerClient"),
+    "ticker._config": (
+        "CacheSettings", "City", "EditorialSettings", "HistorySettings", "LoggingSettings",
+        "Pin", "RatesSettings", "ServerSettings", "Settings", "SourceSettings",
+        "WeatherSettings", "WidgetSettings", "load_settings", "parse_settings",
+    ),
+    "ticker._data.cache": (
+        "CacheBackend", "DiskCache", "SourceStatus", "Stamp", "Store", "open_store",
+    ),
+    "ticker._data.refresh": ("RefreshReport", "Refresher", "SourceOutcome"),
+    "ticker._data.schedule": ("schedule",),
+    "ticker._exceptions": (
+        "BadRequestError", "ConfigError", "ServiceError", "ServiceUnavailable", "TickerError",
+        "UpstreamError", "UpstreamFormatError", "UpstreamUnavailable",
+    ),
+    "ticker._models": ("Attribution", "Direction", "Rate", "Weather"),
+    "ticker._serving.app": ("create_app",),
+    "ticker._strip.build": ("build_strip",),
+    "ticker._wire": (
+        "AuditAnswer", "AuditItem", "HistoryAnswer", "HistoryPoint", "RateItem", "RatesHalf",
+        "ReadyBody", "ReadyItem", "SourceReport", "Strip", "WeatherHalf", "WeatherItem",
+    ),
+    "ticker.sources": ("RatesSource", "SourceSet", "WeatherSource", "build_sources"),
+}  # fmt: skip
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "Attribution",
+    "AuditAnswer",
+    "AuditItem",
     "BadRequestError",
     "CacheBackend",
     "CacheSettings",
@@ -54,6 +120,8 @@ __all__ = [
     "Direction",
     "DiskCache",
     "EditorialSettings",
+    "HistoryAnswer",
+    "HistoryPoint",
     "HistorySettings",
     "LoggingSettings",
     "Pin",
@@ -62,6 +130,8 @@ __all__ = [
     "RatesHalf",
     "RatesSettings",
     "RatesSource",
+    "ReadyBody",
+    "ReadyItem",
     "RefreshReport",
     "Refresher",
     "ServerSettings",
@@ -69,6 +139,7 @@ __all__ = [
     "ServiceUnavailable",
     "Settings",
     "SourceOutcome",
+    "SourceReport",
     "SourceSet",
     "SourceSettings",
     "SourceStatus",
@@ -96,3 +167,17 @@ __all__ = [
     "parse_settings",
     "schedule",
 ]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """Import a public name from its home on first use, then keep it here."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ticker' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

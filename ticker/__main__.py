@@ -2,6 +2,6 @@
 
 import sys
 
-from ticker._cli import main
+from ticker._cli.main import main
 
 sys.exit(main())

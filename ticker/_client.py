@@ -31,9 +31,8 @@ from pydantic import BaseModel, ValidationError
 from yarl import URL
 
 from ticker._exceptions import BadRequestError, ServiceError, ServiceUnavailable
-from ticker._models import Strip
-from ticker._strip import RatesHalf, WeatherHalf
 from ticker._version import __version__
+from ticker._wire import RatesHalf, Strip, WeatherHalf
 
 __all__ = ["SyncTickerClient", "TickerClient"]
 

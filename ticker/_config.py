@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -37,8 +37,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ticker._exceptions import ConfigError
-from ticker._i18n import kk_arabic, kk_latin
 from ticker._iso4217 import ISO_4217_CODES
+from ticker._models import DataKind
+from ticker._transliterate import kk_arabic, kk_latin
 
 __all__ = [
     "CacheSettings",
@@ -46,6 +47,7 @@ __all__ = [
     "DataKind",
     "EditorialSettings",
     "HistorySettings",
+    "LiveSettings",
     "LoggingSettings",
     "Pin",
     "RatesSettings",
@@ -60,7 +62,6 @@ __all__ = [
     "parse_duration",
 ]
 
-DataKind = Literal["rates", "weather"]
 
 #: The languages of the strip: Kazakh in its three scripts, and the site's other languages.
 Language = Literal["en", "ru", "kk", "kk-Latn", "kk-Arab", "zh", "uz"]
@@ -413,6 +414,30 @@ class Settings(_Strict):
     def default_language(self) -> str:
         """The language served when a request names none: the first configured."""
         return self.languages[0]
+
+
+class LiveSettings:
+    """The settings in force: the one holder every part of a running service reads.
+
+    A reload calls :meth:`replace`; whatever reads :attr:`current` sees the new
+    settings from its next read on, and what prepared something from the settings
+    (answers, assets, the API's description, the refresh schedule) hears of it
+    through :meth:`subscribe`, in the order it subscribed.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.current = settings
+        self._listeners: list[Callable[[Settings], None]] = []
+
+    def subscribe(self, listener: Callable[[Settings], None]) -> None:
+        """Call ``listener`` with the new settings after every :meth:`replace`."""
+        self._listeners.append(listener)
+
+    def replace(self, settings: Settings) -> None:
+        """Put ``settings`` in force, for every reader and listener."""
+        self.current = settings
+        for listener in self._listeners:
+            listener(settings)
 
 
 def default_cache_dir() -> Path:

@@ -11,6 +11,7 @@ either::
     │   │                                   network failure, timeout, HTTP error status
     │   └── UpstreamFormatError (ValueError)
     │                                       the body is not what the upstream documents
+    ├── ListenError (OSError)               the service cannot listen on its address
     └── ServiceError                        the ticker service answered a client with an error
         ├── BadRequestError (ValueError)    HTTP 400: a parameter is not allowed
         └── ServiceUnavailable (ConnectionError)
@@ -28,6 +29,7 @@ from collections.abc import Sequence
 __all__ = [
     "BadRequestError",
     "ConfigError",
+    "ListenError",
     "ServiceError",
     "ServiceUnavailable",
     "TickerError",
@@ -58,6 +60,10 @@ class ConfigError(TickerError, ValueError):
 def describe_problems(problems: Sequence[tuple[str, str]]) -> str:
     """``(key path, message)`` pairs as one line: ``a.b: message; c[0]: message``."""
     return "; ".join(f"{path}: {message}" if path else message for path, message in problems)
+
+
+class ListenError(TickerError, OSError):
+    """The service cannot listen on its address (the port is taken, or not ours to take)."""
 
 
 class UpstreamError(TickerError):

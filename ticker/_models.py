@@ -26,12 +26,11 @@ from pydantic import (
 
 __all__ = [
     "Attribution",
+    "CurrencyCode",
+    "DataKind",
     "Direction",
     "Rate",
-    "RateItem",
-    "Strip",
     "Weather",
-    "WeatherItem",
 ]
 
 #: A cross rate is quoted per at most 10**9 units.
@@ -46,6 +45,8 @@ def _as_utc(value: dt.datetime) -> dt.datetime:
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+#: The two kinds of data the strip shows, each refreshed on its own schedule.
+DataKind = Literal["rates", "weather"]
 
 
 class Direction(StrEnum):
@@ -192,64 +193,6 @@ class Weather(BaseModel):
         return self
 
 
-class RateItem(BaseModel):
-    """A rate as the strip shows it; value fields are ``None`` when ``missing``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    code: CurrencyCode
-    base: Literal["KZT"] = "KZT"
-    label: str = Field(description='Display label, e.g. "usd/kzt" or "100 uzs/kzt".')
-    text: str = Field(description='Display value, e.g. "445.99"; "—" when missing.')
-    missing: bool = False
-    rate: Decimal | None = None
-    published: Decimal | None = None
-    quant: int | None = None
-    change: Decimal | None = None
-    direction: Direction | None = None
-    date: dt.date | None = None
-    source: str | None = None
-    fetched_at: UtcDatetime | None = None
-    derived: bool | None = None
-    stale: bool = False
-    age: int | None = Field(default=None, description="Seconds since the value was fetched.")
-    reason: str | None = Field(
-        default=None, description="Why the item is missing, stale or held back, if it is."
-    )
-    name: str | None = Field(default=None, description="The currency's name in `lang` (CLDR).")
-    change_text: str | None = Field(
-        default=None, description='Display change against the previous publication, e.g. "+1.27".'
-    )
-
-
-class WeatherItem(BaseModel):
-    """A city's weather as the strip shows it; value fields are ``None`` when ``missing``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    city: str
-    name: str = Field(description="The city's name in the requested language.")
-    text: str = Field(description='Display value, e.g. "+18+20℃"; "—" when missing.')
-    missing: bool = False
-    temperature: float | None = None
-    min: float | None = None
-    max: float | None = None
-    code: int | None = None
-    date: dt.date | None = None
-    timezone: str
-    observed_at: UtcDatetime | None = None
-    source: str | None = None
-    fetched_at: UtcDatetime | None = None
-    stale: bool = False
-    age: int | None = Field(default=None, description="Seconds since the value was fetched.")
-    reason: str | None = Field(
-        default=None, description="Why the item is missing or stale, if it is."
-    )
-    condition: str | None = Field(
-        default=None, description="The weather condition of `code` in `lang`."
-    )
-
-
 class Attribution(BaseModel):
     """The credit a source's terms ask for wherever its data is shown."""
 
@@ -258,22 +201,3 @@ class Attribution(BaseModel):
     source: str = Field(description="The source name the data records.")
     text: str
     url: str
-
-
-class Strip(BaseModel):
-    """The whole header strip in one language."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    lang: str
-    dir: Literal["ltr", "rtl"] = Field(default="ltr", description="Writing direction of `lang`.")
-    rates: list[RateItem]
-    weather: list[WeatherItem]
-    text: str = Field(description="The whole strip as one line.")
-    sources: list[Attribution] = Field(
-        default=[], description="Credits for the sources of the values shown."
-    )
-    labels: dict[str, str] = Field(
-        default={}, description="The widget's own words in `lang`: rates, weather, sources..."
-    )
-    generated_at: UtcDatetime

@@ -54,6 +54,7 @@ from ticker._models import Attribution, Rate, Weather
 __all__ = [
     "MAX_BODY_BYTES",
     "CurrencyCode",
+    "DatedRatesSource",
     "Fetcher",
     "NoOptions",
     "RatesSource",
@@ -84,6 +85,17 @@ class RatesSource(Protocol):
 
     def parse(self, body: bytes, *, fetched_at: dt.datetime) -> list[Rate]:
         """Turn an upstream body into rates, one per current currency."""
+        ...
+
+
+@runtime_checkable
+class DatedRatesSource(RatesSource, Protocol):
+    """A rates upstream that also serves the rates it published for a past date."""
+
+    async def fetch_on(
+        self, session: aiohttp.ClientSession, currencies: Sequence[str], on: dt.date
+    ) -> list[Rate]:
+        """The rates published for ``on`` (or the last business day before it)."""
         ...
 
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from adapters.cbr import CbrRates
 from ticker import SourceSettings, UpstreamFormatError, UpstreamUnavailable
-from ticker._strip import format_published
+from ticker._strip.build import format_published
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FETCHED_AT = dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.UTC)

@@ -14,7 +14,7 @@ from defusedxml.ElementTree import fromstring
 
 from adapters.cbr import CbrRates
 from ticker import SourceSettings, UpstreamFormatError
-from ticker._strip import format_published
+from ticker._strip.build import format_published
 
 from ._samples import sample, sample_files
 

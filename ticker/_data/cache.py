@@ -12,15 +12,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 import diskcache
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ticker._config import CacheSettings, DataKind
-from ticker._models import Rate, UtcDatetime, Weather
+from ticker._config import CacheSettings
+from ticker._models import DataKind, Rate, UtcDatetime, Weather
 
-__all__ = ["CacheBackend", "DiskCache", "SourceStatus", "Stamp", "Store", "open_store"]
+__all__ = [
+    "CacheBackend",
+    "DiskCache",
+    "LastRefresh",
+    "SourceStatus",
+    "Stamp",
+    "Store",
+    "open_store",
+]
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -115,6 +123,14 @@ class Stamp(BaseModel):
     next_refresh_at: UtcDatetime | None = None
 
 
+class LastRefresh(NamedTuple):
+    """The fleet's last refresh of a kind: when, by whom, with which settings."""
+
+    at: dt.datetime
+    owner: str
+    fingerprint: str
+
+
 class Store:
     """Typed access to the cache: rates by code, weather by city id, source status."""
 
@@ -156,17 +172,26 @@ class Store:
         """Record a new version: every process renders the strip again, at its time."""
         self.backend.write({"snapshot:stamp": stamp.model_dump_json().encode()})
 
-    def last_refresh(self, kind: DataKind) -> tuple[dt.datetime, str] | None:
-        """When, and by which process, ``kind`` was last refreshed in the deployment."""
+    def last_refresh(self, kind: DataKind) -> LastRefresh | None:
+        """When, by which process and with which settings ``kind`` was last refreshed."""
         raw = self.backend.get_many([f"refreshed:{kind}"]).get(f"refreshed:{kind}")
         if not raw:
             return None
-        at, _, owner = raw.decode().partition(" ")
-        return dt.datetime.fromisoformat(at), owner
+        at, owner, settings = [*raw.decode("utf-8", "replace").split(" "), "", ""][:3]
+        try:
+            moment = dt.datetime.fromisoformat(at)
+        except ValueError:
+            return None  # written by an incompatible version: as if never refreshed
+        if moment.utcoffset() is None:
+            return None
+        return LastRefresh(moment, owner, settings)
 
-    def put_last_refresh(self, kind: DataKind, at: dt.datetime, owner: str) -> None:
-        """Record that ``owner`` refreshed ``kind`` at ``at``."""
-        self.backend.write({f"refreshed:{kind}": f"{at.isoformat()} {owner}".encode()})
+    def put_last_refresh(
+        self, kind: DataKind, at: dt.datetime, owner: str, fingerprint: str = ""
+    ) -> None:
+        """Record that ``owner`` refreshed ``kind`` at ``at`` with settings ``fingerprint``."""
+        value = f"{at.isoformat()} {owner} {fingerprint}".rstrip()
+        self.backend.write({f"refreshed:{kind}": value.encode()})
 
     def status(self, kind: DataKind, sources: Sequence[str]) -> dict[str, SourceStatus]:
         """The last recorded status of each named source of a kind."""
@@ -224,7 +249,7 @@ class Store:
 def open_store(settings: CacheSettings) -> Store:
     """Open the configured cache: a directory on this host, or Redis."""
     if settings.backend == "redis" and settings.url is not None:  # CacheSettings checks url
-        from ticker._redis import RedisCache  # redis is an optional dependency
+        from ticker._data.redis import RedisCache  # redis is an optional dependency
 
         return Store(RedisCache(settings.url, prefix=settings.prefix))
     return Store(DiskCache(settings.directory))

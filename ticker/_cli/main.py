@@ -13,26 +13,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import aiohttp
 
-from ticker._cache import open_store
+from ticker._cli.workers import run_workers
 from ticker._config import Settings, load_settings
+from ticker._data.backfill import backfill
+from ticker._data.cache import open_store
+from ticker._data.history import History, HistoryObserver
+from ticker._data.leader import fingerprint, stamp_outside
+from ticker._data.refresh import Refresher, utc_now
 from ticker._exceptions import ConfigError
-from ticker._history import History, backfill, rates_today
 from ticker._logs import configure_logging
-from ticker._refresh import Refresher, utc_now
-from ticker._service import create_app, reconfigure, serve
-from ticker._strip import strip_from_store
+from ticker._serving.app import create_app, reconfigure, serve
+from ticker._serving.snapshot import strip_from_store
+from ticker._staleness import rates_today
 from ticker._version import USER_AGENT, __version__
-from ticker._workers import run_workers
 from ticker.sources import SourceSet, build_sources
 
 __all__ = ["main"]
@@ -129,11 +132,23 @@ def _use_uvloop() -> None:
 
 
 async def _refresh_once(settings: Settings, sources: SourceSet, lang: str) -> int:
+    """Refresh everything once, tell running services (a new stamp), print the strip."""
     store = open_store(settings.cache)
     try:
+        history = History(store.backend, settings.history, clock=utc_now)
         async with aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}) as session:
-            reports = await Refresher(settings, sources, store, session).refresh_all()
-        strip = strip_from_store(settings, store, lang=lang, now=dt.datetime.now(dt.UTC))
+            refresher = Refresher(
+                settings, sources, store, session, observers=[HistoryObserver(history)]
+            )
+            reports = await refresher.refresh_all()
+        now = utc_now()
+        owner = f"ticker-refresh:{socket.gethostname()}:{os.getpid()}"
+        for report in reports:
+            await asyncio.to_thread(
+                store.put_last_refresh, report.kind, now, owner, fingerprint(settings, report.kind)
+            )
+        await asyncio.to_thread(stamp_outside, store, now)
+        strip = await asyncio.to_thread(strip_from_store, settings, store, lang=lang, now=now)
     finally:
         store.close()
     print(strip.text)

@@ -4,7 +4,7 @@ The master validates the settings, then starts N copies of ``ticker serve --work
 that all bind the same address with ``SO_REUSEPORT`` (the kernel spreads connections
 between them).  It restarts a worker that dies and stops them all on SIGTERM or
 SIGINT.  The workers share the cache; one of them at a time holds the refresh
-lease (see ``ticker._leader``).
+lease (see ``ticker._data.leader``).
 """
 
 from __future__ import annotations

@@ -1,19 +1,22 @@
-"""The strip as HTML: a fragment to include, a page for an iframe, and the plain line.
+"""The strip as HTML: a fragment to include, a page for an iframe, the plain line, sparklines.
 
 Every string that comes from an upstream or from the settings is escaped here, in
-text and in attributes alike; nothing else builds HTML.  Numbers are wrapped with
+text and in attributes alike; nothing outside :mod:`ticker._strip` builds HTML or SVG
+(the ``/docs`` page is :mod:`ticker._strip.docs_page`).  Numbers are wrapped with
 ``dir="ltr"`` so that ``+18+20℃`` reads the same inside right-to-left Kazakh.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from html import escape
 
-from ticker._i18n import phrase
-from ticker._models import Attribution, Direction, RateItem, Strip, WeatherItem
+from ticker._models import Attribution, Direction
+from ticker._strip.i18n import phrase
+from ticker._wire import RateItem, Strip, WeatherItem
 
-__all__ = ["ARROWS", "render_fragment", "render_frame", "render_text"]
+__all__ = ["ARROWS", "render_fragment", "render_frame", "render_sparkline", "render_text"]
 
 #: Arrows shown before a rate's change against the previous publication.
 ARROWS = {Direction.UP: "▲", Direction.DOWN: "▼", Direction.FLAT: "="}
@@ -87,7 +90,7 @@ def render_fragment(
     """The strip as one ``<div class="ticker">`` element.
 
     ``sparklines`` maps a currency code to an inline SVG made from numbers alone
-    (``ticker._history.render_sparkline``); it is shown after the rate.
+    (:func:`render_sparkline`); it is shown after the rate.
     """
     full = preset == "full"
     lang = strip.lang
@@ -132,4 +135,51 @@ def render_frame(
 
 def render_text(strip: Strip) -> str:
     """The strip as one line of plain text, for terminals, bots and SMS."""
-    return strip.text + "\n"
+    text: str = strip.text
+    return text + "\n"
+
+
+# -- sparklines: a rate's last publications as a tiny inline SVG ---------------------
+
+
+def _number(value: float) -> str:
+    """A coordinate with at most two decimals and no trailing zeros."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def render_sparkline(points: Sequence[Decimal], *, width: int = 60, height: int = 14) -> str:
+    """A tiny inline SVG line of ``points`` (oldest first), highest at the top.
+
+    No points draw nothing; one point or a flat series draw a level line across
+    the middle.  Only numbers go into the markup.
+    """
+    if width < 1 or height < 1:
+        raise ValueError(f"a sparkline needs a positive size, got {width}x{height}")
+    if any(not point.is_finite() for point in points):
+        raise ValueError("a sparkline needs finite numbers")
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="ticker-sparkline" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" role="img" aria-hidden="true">'
+    )
+    if not points:
+        return svg + "</svg>"
+    coordinates = " ".join(f"{_number(x)},{_number(y)}" for x, y in _line(points, width, height))
+    return (
+        f'{svg}<polyline points="{coordinates}" fill="none" stroke="currentColor" '
+        'stroke-width="1" stroke-linejoin="round" stroke-linecap="round"/></svg>'
+    )
+
+
+def _line(points: Sequence[Decimal], width: int, height: int) -> list[tuple[float, float]]:
+    """Coordinates of ``points`` in the box, half a stroke inside its top and bottom."""
+    low, high = min(points), max(points)
+    if len(points) == 1 or low == high:
+        return [(0.0, height / 2), (float(width), height / 2)]
+    inset = min(0.5, height / 4)
+    span = float(high - low)
+    step = width / (len(points) - 1)
+    return [
+        (index * step, inset + float(high - point) / span * (height - 2 * inset))
+        for index, point in enumerate(points)
+    ]

@@ -1,7 +1,7 @@
 """The hot path: a request for the strip costs a few dictionary lookups and a write.
 
 Everything a strip answer needs is prepared once per snapshot: the bodies (see
-``ticker._snapshot``) and here their complete header sets, per encoding and per
+``ticker._serving.snapshot``) and here their complete header sets, per encoding and per
 whether the language was negotiated.  Only ``Cache-Control`` depends on the clock;
 it is formatted at most once a second.  The common query strings (none, or
 ``lang=xx``) are recognised by a lookup; anything else takes the full, validating
@@ -11,116 +11,51 @@ path, and so does language negotiation, whose results are remembered.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 
 from aiohttp import web
 
-from ticker._config import Settings
-from ticker._i18n import negotiate
-from ticker._snapshot import Snapshot, SnapshotHolder, Variant
+from ticker._config import LiveSettings, Settings
+from ticker._serving.catalogue import BY_NAME, THEMES
+from ticker._serving.responses import (
+    not_modified,
+    refuse_parameters,
+    security_headers,
+    single_value,
+)
+from ticker._serving.snapshot import Snapshot, SnapshotHolder, Variant
+from ticker._strip.i18n import negotiate
 
-__all__ = ["Answers", "QueryError", "error_answer", "json_answer", "security_headers"]
+__all__ = ["Answers", "cache_control"]
 
 #: Cache-Control: fresh until the next refresh, at most a day; without a schedule, a minute.
 DEFAULT_MAX_AGE = dt.timedelta(minutes=1)
 MAX_MAX_AGE = dt.timedelta(days=1)
+#: A strip with an item missing is kept at most this long, so that no cache pins a gap.
+INCOMPLETE_MAX_AGE = dt.timedelta(seconds=30)
 STALE_WHILE_REVALIDATE = 60
 STALE_IF_ERROR = 86400
 #: Negotiated Accept-Language headers remembered (browsers send a few distinct ones).
 NEGOTIATION_MEMORY = 1024
-THEMES = ("auto", "light", "dark")
-
-#: The widget's pages load nothing but our stylesheet and link out; they run no script.
-WIDGET_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
-    "form-action 'none'"
-)
-#: Data endpoints are never documents.
-DATA_CSP = "default-src 'none'; frame-ancestors 'none'"
-_PAGES = frozenset({"widget", "frame"})
 #: Headers that describe a body, left out of a 304.
 _BODY_HEADERS = frozenset({"Content-Type", "Content-Encoding"})
 
 
-class QueryError(Exception):
-    """A request parameter the service does not accept (answered with 400)."""
-
-    def __init__(self, parameter: str, message: str, allowed: Sequence[str]) -> None:
-        super().__init__(message)
-        self.parameter = parameter
-        self.message = message
-        self.allowed = list(allowed)
-
-
-def security_headers(
-    settings: Settings, *, page: bool, origin: str | None = None
-) -> dict[str, str]:
-    """nosniff, a CSP for the kind of answer, and CORS for any origin or a listed one."""
-    headers = {
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": WIDGET_CSP if page else DATA_CSP,
-        "Referrer-Policy": "no-referrer",
-    }
-    allowed = settings.server.cors_origins
-    if "*" in allowed:
-        headers["Access-Control-Allow-Origin"] = "*"
-    elif origin is not None and origin in allowed:
-        headers["Access-Control-Allow-Origin"] = origin
-        headers["Vary"] = "Origin"
-    return headers
-
-
-def json_answer(
-    settings: Settings,
-    body: bytes,
-    *,
-    status: int = 200,
-    cache_control: str,
-    origin: str | None = None,
-) -> web.Response:
-    """A JSON answer of the API's side endpoints, with the API's security headers."""
-    headers = {
-        "Content-Type": "application/json; charset=utf-8",
-        "Cache-Control": cache_control,
-        **security_headers(settings, page=False, origin=origin),
-    }
-    return web.Response(body=body, status=status, headers=headers)
-
-
-def error_answer(
-    settings: Settings,
-    status: int,
-    error: str,
-    message: str,
-    *,
-    origin: str | None = None,
-    **extra: object,
-) -> web.Response:
-    """The API's error body, never cached: what went wrong and, for a 400, what is allowed."""
-    body = json.dumps({"error": error, "message": message, **extra}, ensure_ascii=False)
-    return json_answer(
-        settings, body.encode(), status=status, cache_control="no-store", origin=origin
-    )
-
-
 def cache_control(snapshot: Snapshot, now: dt.datetime) -> str:
-    """Fresh until the next refresh (or the next change of staleness), then revalidate."""
+    """Fresh until the next refresh (or the next change of staleness), then revalidate.
+
+    A strip with an item missing is fresh for at most 30 seconds: the value may
+    arrive at the next retry, and a CDN must not pin the gap for a whole interval.
+    """
     moments = [m for m in (snapshot.stamp.next_refresh_at, snapshot.next_change_at) if m]
     until = min(moments) if moments else now + DEFAULT_MAX_AGE
-    max_age = max(0, min(int((until - now).total_seconds()), int(MAX_MAX_AGE.total_seconds())))
+    longest = INCOMPLETE_MAX_AGE if snapshot.incomplete else MAX_MAX_AGE
+    max_age = max(0, min(int((until - now).total_seconds()), int(longest.total_seconds())))
     return (
         f"public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, "
         f"stale-if-error={STALE_IF_ERROR}"
     )
-
-
-def _matches(if_none_match: str, variant: Variant) -> bool:
-    """Whether ``If-None-Match`` names this variant (weak comparison, as for GET)."""
-    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or not tags.isdisjoint(variant.etags)
 
 
 def _coding(accepted: str | None) -> str:
@@ -138,11 +73,12 @@ class Answers:
     """Picks and sends the precomputed answer for a strip request."""
 
     def __init__(
-        self, settings: Settings, holder: SnapshotHolder, clock: Callable[[], dt.datetime]
+        self, live: LiveSettings, holder: SnapshotHolder, clock: Callable[[], dt.datetime]
     ) -> None:
         self.holder = holder
         self.clock = clock
-        self.reconfigure(settings)
+        self.reconfigure(live.current)
+        live.subscribe(self.reconfigure)
 
     def reconfigure(self, settings: Settings) -> None:
         """Answer with new settings from the next request on."""
@@ -157,7 +93,7 @@ class Answers:
         self._cache_control = ""
         self._allowed_cors = {o for o in settings.server.cors_origins if o != "*"}
 
-    def language(self, request: web.BaseRequest, allowed: Sequence[str]) -> tuple[str, bool]:
+    def language(self, request: web.BaseRequest, allowed: tuple[str, ...]) -> tuple[str, bool]:
         """The request's language, and whether it was negotiated from Accept-Language."""
         query = request.query_string
         lang = self._plain_queries.get(query)
@@ -167,30 +103,18 @@ class Answers:
             return self._validated(request, allowed)
         return self._negotiate(request.headers.get("Accept-Language")), True
 
-    def _validated(self, request: web.BaseRequest, allowed: Sequence[str]) -> tuple[str, bool]:
-        for name in request.query:
-            if name not in allowed:
-                raise QueryError(name, f"unknown parameter {name!r}", allowed)
-        lang = self.single(request, "lang", self.settings.languages)
+    def _validated(self, request: web.BaseRequest, allowed: tuple[str, ...]) -> tuple[str, bool]:
+        refuse_parameters(request.query, allowed)
+        lang = single_value(request.query, "lang", self.settings.languages)
         if lang is None:
             return self._negotiate(request.headers.get("Accept-Language")), True
         return lang, False
-
-    def single(self, request: web.BaseRequest, name: str, values: Sequence[str]) -> str | None:
-        """The one value of parameter ``name``, which must be one of ``values``."""
-        given = request.query.getall(name, [])
-        if not given:
-            return None
-        if len(given) > 1 or given[0] not in values:
-            shown = ", ".join(repr(value) for value in given)
-            raise QueryError(name, f"unsupported {name} {shown}", values)
-        return given[0]
 
     def theme(self, request: web.BaseRequest) -> str:
         """The ``theme`` of a widget request, else the configured one."""
         if not request.query_string or request.query_string in self._plain_queries:
             return self.settings.widget.theme
-        return self.single(request, "theme", THEMES) or self.settings.widget.theme
+        return single_value(request.query, "theme", THEMES) or self.settings.widget.theme
 
     def _negotiate(self, header: str | None) -> str:
         if not header:
@@ -229,8 +153,7 @@ class Answers:
             origin = headers_in.get("Origin")
             if origin in self._allowed_cors:
                 headers = {**headers, "Access-Control-Allow-Origin": origin}
-        if_none_match = headers_in.get("If-None-Match")
-        if if_none_match is not None and _matches(if_none_match, variant):
+        if not_modified(headers_in.get("If-None-Match"), variant.etags):
             kept = {k: v for k, v in headers.items() if k not in _BODY_HEADERS}
             return web.Response(status=304, headers=kept)
         return web.Response(body=body, headers=headers)
@@ -265,22 +188,8 @@ class Answers:
             "ETag": etag,
             "Vary": vary,
             "Cache-Control": self._cache_control,
-            **security_headers(self.settings, page=form in _PAGES),
+            **security_headers(self.settings, page=BY_NAME[form].page),
         }
         if coding:
             headers["Content-Encoding"] = coding
         return headers
-
-
-#: The script and stylesheet change only with a new release: an hour, then a day stale.
-ASSET_CACHE_CONTROL = "public, max-age=3600, stale-while-revalidate=86400, stale-if-error=604800"
-
-
-def prepared_asset(body: bytes, content_type: str, settings: Settings) -> Mapping[str, str]:
-    """Headers of a static asset (the script, the stylesheet), with a strong ETag."""
-    return {
-        "Content-Type": f"{content_type}; charset=utf-8",
-        "Cache-Control": ASSET_CACHE_CONTROL,
-        "ETag": f'"{hashlib.sha256(body).hexdigest()[:24]}"',
-        **security_headers(settings, page=False),
-    }

@@ -34,8 +34,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from ticker._config import DataKind
-from ticker._refresh import RefreshObserver, Rejection
-from ticker._snapshot import SnapshotHolder
+from ticker._data.refresh import RefreshObserver, Rejection
+from ticker._serving.snapshot import SnapshotHolder
 
 __all__ = ["CONTENT_TYPE_LATEST", "LATENCY_SAMPLE", "Metrics", "multiprocess_directory"]
 

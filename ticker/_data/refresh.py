@@ -9,7 +9,8 @@ Usage::
 
     refresher = Refresher(settings, sources, store, session)
     report = await refresher.refresh_rates()
-    scheduler = schedule(refresher, settings)   # APScheduler, first run at once
+
+The schedule is :mod:`ticker._data.schedule`.
 """
 
 from __future__ import annotations
@@ -19,16 +20,15 @@ import datetime as dt
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
 
 import aiohttp
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from ticker._cache import Store
 from ticker._config import City, DataKind, Settings
+from ticker._data.cache import Store
 from ticker._exceptions import UpstreamError, UpstreamFormatError
 from ticker._models import Rate, Weather
 from ticker.sources import SourceSet, WeatherSource
@@ -39,7 +39,7 @@ __all__ = [
     "Refresher",
     "Rejection",
     "SourceOutcome",
-    "schedule",
+    "utc_now",
 ]
 
 log = logging.getLogger("ticker.refresh")
@@ -48,8 +48,6 @@ _T = TypeVar("_T")
 
 #: Cities fetched at once: polite to an upstream, quick enough for many cities.
 CITY_CONCURRENCY = 4
-#: First retry of items no source could deliver; doubled after each failure.
-RETRY_AFTER = dt.timedelta(seconds=30)
 
 
 def utc_now() -> dt.datetime:
@@ -102,8 +100,10 @@ class RefreshReport:
 class RefreshObserver:
     """Hears what every refresh did: metrics, history and logs subscribe here.
 
-    Methods are called in the refresher's task and must be quick; the defaults do
-    nothing, so an observer overrides only what it needs.
+    ``fetched`` and ``rejected`` are called in the refresher's task and must be
+    quick; ``stored`` is called in a worker thread beside the cache write, and may
+    block (the history writes there).  The defaults do nothing, so an observer
+    overrides only what it needs.
     """
 
     def fetched(
@@ -165,7 +165,7 @@ class Refresher:
         """
         report = RefreshReport("rates")
         wanted = self.settings.rates.currencies
-        previous = self.store.rates(wanted)
+        previous = await asyncio.to_thread(self.store.rates, wanted)
         accepted: dict[str, Rate] = {}
         held: dict[str, Rate] = {}
         for source in self.sources.rates:
@@ -176,16 +176,26 @@ class Refresher:
             rates = await self._attempt(report, source.name, fetch)
             for rate in rates or []:
                 if rate.code in pending:
-                    self._judge(report, rate, previous.get(rate.code), accepted, held)
-        self.store.put_rates(accepted.values(), held=held.values())
-        for observer in self.observers:
-            observer.stored("rates", list(accepted.values()))
+                    await self._judge(report, rate, previous.get(rate.code), accepted, held)
+        await asyncio.to_thread(self._store_rates, list(accepted.values()), list(held.values()))
         report.stored = [code for code in wanted if code in accepted]
         report.held = [code for code in wanted if code in held]
         report.missing = [code for code in wanted if code not in accepted]
         return report
 
-    def _judge(
+    def _store_rates(self, accepted: list[Rate], held: list[Rate]) -> None:
+        self.store.put_rates(accepted, held=held)
+        self._tell_stored("rates", accepted)
+
+    def _store_weather(self, readings: list[Weather]) -> None:
+        self.store.put_weather(readings)
+        self._tell_stored("weather", readings)
+
+    def _tell_stored(self, kind: DataKind, values: list[Rate] | list[Weather]) -> None:
+        for observer in self.observers:
+            observer.stored(kind, values)
+
+    async def _judge(
         self,
         report: RefreshReport,
         rate: Rate,
@@ -216,7 +226,7 @@ class Refresher:
             held[rate.code] = rate
             until = "the editors confirm it" if by_editors else "a second source agrees"
             reason = f"moved {move:.1%} against {previous and previous.rate}; held until {until}"
-            self._reject(report, Rejection(rate.source, rate.code, str(rate.rate), reason))
+            await self._reject(report, Rejection(rate.source, rate.code, str(rate.rate), reason))
 
     def _confirmed(self, rate: Rate) -> bool:
         """Whether an editor confirmed exactly this published value, and still does."""
@@ -226,9 +236,11 @@ class Refresher:
             for pin in self.settings.editorial.confirmed
         )
 
-    def _reject(self, report: RefreshReport, rejection: Rejection) -> None:
+    async def _reject(self, report: RefreshReport, rejection: Rejection) -> None:
         report.rejections.append(rejection)
-        self.store.count_rejected(report.kind, rejection.source, at=self.clock())
+        await asyncio.to_thread(
+            self.store.count_rejected, report.kind, rejection.source, at=self.clock()
+        )
         for observer in self.observers:
             observer.rejected(report.kind, rejection)
         log.warning(
@@ -252,9 +264,7 @@ class Refresher:
         cities = self.settings.weather.cities
         readings = await asyncio.gather(*(one(city) for city in cities))
         stored = [reading for reading in readings if reading is not None]
-        self.store.put_weather(stored)
-        for observer in self.observers:
-            observer.stored("weather", stored)
+        await asyncio.to_thread(self._store_weather, stored)
         report.stored = [c.id for c, r in zip(cities, readings, strict=True) if r is not None]
         report.missing = [c.id for c, r in zip(cities, readings, strict=True) if r is None]
         return report
@@ -295,14 +305,14 @@ class Refresher:
             error = str(exc)
             retry_after = getattr(exc, "retry_after", None)
             if isinstance(exc, UpstreamFormatError):
-                self._reject(report, Rejection(name, "*", "body", str(exc)))
+                await self._reject(report, Rejection(name, "*", "body", str(exc)))
         except Exception as exc:  # an adapter broke its contract: keep serving regardless
             log.exception("adapter %s raised an unexpected error", name)
             error = f"{name}: unexpected {type(exc).__name__}: {exc}"
         elapsed = time.perf_counter() - started
         items = len(result) if isinstance(result, list) else int(result is not None)
         report.outcomes.append(SourceOutcome(name, items, error))
-        self.store.record(report.kind, name, at=self.clock(), error=error)
+        await asyncio.to_thread(self.store.record, report.kind, name, at=self.clock(), error=error)
         for observer in self.observers:
             observer.fetched(report.kind, name, error=error, items=items, seconds=elapsed)
         if error is None:
@@ -353,89 +363,3 @@ def _fields(kind: str, source: str, outcome: str, items: int, seconds: float) ->
 def _moved(rate: Rate, reference: Rate) -> Decimal:
     """How far ``rate`` is from ``reference``, as a fraction of the reference."""
     return abs(rate.rate / reference.rate - 1)
-
-
-class _Job:
-    """One data kind's scheduled refresh, retried sooner while items are missing.
-
-    Items that no source could deliver are retried after 30 s, then 1, 2, 4...
-    minutes, never later than the regular interval, so a service started without
-    network fills its strip soon after the network returns.  ``may_run`` is asked
-    first (a fleet's lease); ``after`` hears of every refresh that ran.
-    """
-
-    def __init__(
-        self,
-        scheduler: AsyncIOScheduler,
-        kind: DataKind,
-        refresh: Callable[[], Awaitable[RefreshReport]],
-        interval: dt.timedelta,
-        *,
-        may_run: Callable[[DataKind], Awaitable[bool]] | None = None,
-        after: Callable[[DataKind, RefreshReport], Awaitable[None]] | None = None,
-    ) -> None:
-        self.scheduler = scheduler
-        self.kind = kind
-        self.refresh = refresh
-        self.interval = interval
-        self.may_run = may_run
-        self.after = after
-        self.failures = 0
-        self._running = asyncio.Lock()
-
-    async def run(self) -> None:
-        """Refresh now; schedule a retry if items are still missing."""
-        if self._running.locked():
-            return  # the regular run and a retry met; one refresh at a time is enough
-        async with self._running:
-            if self.may_run is not None and not await self.may_run(self.kind):
-                return
-            report = await self.refresh()
-            if self.after is not None:
-                await self.after(self.kind, report)
-        if not report.missing:
-            self.failures = 0
-            return
-        delay = min(self.interval, RETRY_AFTER * 2**self.failures)
-        self.failures += 1
-        if delay < self.interval:
-            log.info("%s: retrying %s in %ds", self.kind, ", ".join(report.missing), delay.seconds)
-            self.scheduler.add_job(
-                self.run, "date", run_date=utc_now() + delay, id=f"{self.kind}-retry",
-                replace_existing=True,
-            )  # fmt: skip
-
-
-def schedule(
-    refresher: Refresher,
-    settings: Settings,
-    *,
-    first_runs: Mapping[DataKind, dt.datetime] | None = None,
-    may_run: Callable[[DataKind], Awaitable[bool]] | None = None,
-    after: Callable[[DataKind, RefreshReport], Awaitable[None]] | None = None,
-) -> AsyncIOScheduler:
-    """Start one APScheduler job per data kind, first at ``first_runs`` (default: now)."""
-    scheduler = AsyncIOScheduler(timezone=dt.UTC)
-    now = utc_now()
-    jobs: tuple[tuple[DataKind, Callable[[], Awaitable[RefreshReport]], dt.timedelta], ...] = (
-        ("rates", refresher.refresh_rates, settings.rates.refresh),
-        ("weather", refresher.refresh_weather, settings.weather.refresh),
-    )
-    for kind, refresh, interval in jobs:
-        seconds = interval.total_seconds()
-        job = _Job(scheduler, kind, refresh, interval, may_run=may_run, after=after)
-        scheduler.add_job(
-            job.run,
-            "interval",
-            seconds=seconds,
-            # Spread requests so a fleet restarted together does not hit upstreams at once.
-            jitter=max(1, min(seconds * 0.1, 300)),
-            next_run_time=(first_runs or {}).get(kind, now),
-            id=kind,
-            name=f"refresh {kind}",
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=int(seconds),
-        )
-    scheduler.start()
-    return scheduler

@@ -10,24 +10,26 @@ never signed.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from ticker._cache import Store
 from ticker._config import (
-    City,
     EditorialSettings,
     Pin,
     RatesSettings,
     Settings,
     WeatherSettings,
-    format_duration,
 )
-from ticker._i18n import (
+from ticker._models import Attribution, Rate, Weather
+from ticker._staleness import (
+    RATES_ZONE,
+    age_of,
+    duration_text,
+    rate_staleness,
+    weather_staleness,
+)
+from ticker._strip.i18n import (
     PHRASES,
     condition_name,
     currency_name,
@@ -35,19 +37,16 @@ from ticker._i18n import (
     localize_number,
     phrase,
 )
-from ticker._models import Attribution, Rate, RateItem, Strip, UtcDatetime, Weather, WeatherItem
+from ticker._wire import RateItem, Strip, WeatherItem
 
 __all__ = [
     "MISSING_TEXT",
-    "RatesHalf",
-    "WeatherHalf",
     "build_strip",
     "format_published",
     "format_temperature",
     "rate_items",
     "rate_label",
     "rates_text",
-    "strip_from_store",
     "weather_items",
     "weather_text",
     "weather_value_text",
@@ -57,35 +56,8 @@ __all__ = [
 MISSING_TEXT = "—"
 #: The source recorded for a value the editors pinned.
 EDITORIAL_SOURCE = "editorial"
-#: A value is stale once this many refresh intervals passed without a refresh.
-STALE_AFTER_REFRESHES = 1.5
-#: Rates are dated in the National Bank's calendar.
-RATES_ZONE = zoneinfo.ZoneInfo("Asia/Almaty")
-SATURDAY = 5
 SEPARATOR = " · "
 _CENTS = Decimal("0.01")
-
-
-class RatesHalf(BaseModel):
-    """The rates half of the strip (``GET /v1/rates``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    lang: str
-    rates: list[RateItem]
-    text: str = Field(description="The rates part of the strip as one line.")
-    generated_at: UtcDatetime
-
-
-class WeatherHalf(BaseModel):
-    """The weather half of the strip (``GET /v1/weather``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    lang: str
-    weather: list[WeatherItem]
-    text: str = Field(description="The weather part of the strip as one line.")
-    generated_at: UtcDatetime
 
 
 def format_published(value: Decimal, *, derived: bool = False) -> str:
@@ -135,39 +107,6 @@ def format_change(change: Decimal) -> str:
     """A change against the previous publication, signed: ``+1.27``, ``-0.86``, ``0.00``."""
     text = format_published(abs(change))
     return f"+{text}" if change > 0 else f"-{text}" if change < 0 else text
-
-
-def _age(fetched_at: dt.datetime, now: dt.datetime) -> int:
-    return max(0, int((now - fetched_at).total_seconds()))
-
-
-def _overdue(age: int, refresh: dt.timedelta) -> bool:
-    # Half an interval of slack covers the scheduler's jitter and a slow upstream.
-    return age > STALE_AFTER_REFRESHES * refresh.total_seconds()
-
-
-def _duration(seconds: float) -> str:
-    return format_duration(dt.timedelta(seconds=int(seconds)))
-
-
-def last_business_day_before(day: dt.date) -> dt.date:
-    """The last Monday-to-Friday date before ``day``."""
-    previous = day - dt.timedelta(days=1)
-    while previous.weekday() >= SATURDAY:
-        previous -= dt.timedelta(days=1)
-    return previous
-
-
-def _rate_staleness(rate: Rate, age: int, settings: RatesSettings, now: dt.datetime) -> str | None:
-    """Why a shown rate is stale, or None when it is current."""
-    if _overdue(age, settings.refresh):
-        return f"not refreshed for {_duration(age)}"
-    # Rates follow the publication calendar: the bank publishes for business days,
-    # so Friday's rate shown on Saturday or Monday morning is current.
-    expected = last_business_day_before(now.astimezone(RATES_ZONE).date())
-    if rate.date < expected:
-        return f"dated {rate.date}; a rate for {expected} or later was expected"
-    return None
 
 
 def _missing_rate(code: str, reason: str, lang: str) -> RateItem:
@@ -226,12 +165,12 @@ def rate_items(
         if rate is None:
             items.append(_missing_rate(code, "no value yet", display.lang))
             continue
-        age = _age(rate.fetched_at, now)
+        age = age_of(rate.fetched_at, now)
         if age > settings.max_age.total_seconds():
-            hidden = f"hidden: not refreshed for {_duration(age)}, over max_age"
+            hidden = f"hidden: not refreshed for {duration_text(age)}, over max_age"
             items.append(_missing_rate(code, hidden, display.lang))
             continue
-        reason = _rate_staleness(rate, age, settings, now)
+        reason = rate_staleness(rate, age, settings, now)
         jump = held.get(code)
         if jump is not None:
             until = (
@@ -258,17 +197,6 @@ def _rate_item(
     )
 
 
-def _weather_staleness(
-    reading: Weather, age: int, city: City, refresh: dt.timedelta, now: dt.datetime
-) -> str | None:
-    if _overdue(age, refresh):
-        return f"not refreshed for {_duration(age)}"
-    today = now.astimezone(city.zone).date()
-    if reading.date != today:
-        return f"the range is for {reading.date}, not today ({today})"
-    return None
-
-
 def weather_items(
     settings: WeatherSettings,
     cached: Mapping[str, Weather],
@@ -293,12 +221,12 @@ def weather_items(
                 code=reading.code if reading else None, date=now.astimezone(city.zone).date(),
                 observed_at=now, source=EDITORIAL_SOURCE, fetched_at=now,
             )  # fmt: skip
-        age = _age(reading.fetched_at, now) if reading is not None else 0
+        age = age_of(reading.fetched_at, now) if reading is not None else 0
         if reading is None or age > settings.max_age.total_seconds():
             reason = (
                 "no value yet"
                 if reading is None
-                else (f"hidden: not refreshed for {_duration(age)}, over max_age")
+                else (f"hidden: not refreshed for {duration_text(age)}, over max_age")
             )
             items.append(
                 WeatherItem(
@@ -311,7 +239,7 @@ def weather_items(
                 )
             )
             continue
-        staleness = _weather_staleness(reading, age, city, settings.refresh, now)
+        staleness = weather_staleness(reading, age, city, settings.refresh, now)
         if pin is not None:
             staleness = None
         pinned = _pin_reason(pin) if pin is not None else None
@@ -379,25 +307,4 @@ def build_strip(
         sources=credits,
         labels={key: phrase(key, lang) for key in PHRASES},
         generated_at=now,
-    )
-
-
-def strip_from_store(
-    settings: Settings,
-    store: Store,
-    *,
-    lang: str,
-    now: dt.datetime,
-    attributions: Mapping[str, Attribution] | None = None,
-) -> Strip:
-    """The whole strip in ``lang`` from what ``store`` holds at ``now``."""
-    codes = settings.rates.currencies
-    return build_strip(
-        settings,
-        store.rates(codes),
-        store.weather([city.id for city in settings.weather.cities]),
-        lang=lang,
-        now=now,
-        held=store.held_rates(codes),
-        attributions=attributions,
     )

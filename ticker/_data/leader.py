@@ -11,15 +11,21 @@ when it ran in the shared cache, a new leader schedules its first refresh one
 interval after the last one, and a refresh is skipped when the lease was lost or
 another process refreshed that kind less than half an interval ago.
 
-After every refresh the leader records a new :class:`~ticker._cache.Stamp`; every
-process then renders the strip again, at the stamp's time.  It stamps again when
-an item turns stale or is hidden (:func:`~ticker._snapshot.next_change`).
+After every refresh the leader records a new :class:`~ticker._data.cache.Stamp`;
+every process then renders the strip again, at the stamp's time.  It stamps again
+when an item turns stale or is hidden (:func:`~ticker._staleness.restamp_due`).
+
+A refresh is due at once, whatever the fleet's last one, when the settings of its
+kind changed since (a source's URL or a hand-edited ``static`` value): the last
+refresh records a fingerprint of the settings it ran with.  Every call to the
+shared cache runs off the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 import os
 import socket
@@ -28,15 +34,15 @@ from collections.abc import Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from ticker._cache import Stamp, Store
-from ticker._config import DataKind, Settings
-from ticker._history import History
-from ticker._refresh import Refresher, RefreshReport, schedule, utc_now
-from ticker._snapshot import next_change
-from ticker._strip import strip_from_store
+from ticker._config import LiveSettings, Settings
+from ticker._data.cache import Stamp, Store
+from ticker._data.refresh import Refresher, RefreshReport, utc_now
+from ticker._data.schedule import schedule
+from ticker._models import DataKind
+from ticker._staleness import restamp_due
 from ticker.sources import SourceSet
 
-__all__ = ["LEASE", "Leadership"]
+__all__ = ["LEASE", "Leadership", "fingerprint", "stamp_outside"]
 
 log = logging.getLogger("ticker.leader")
 
@@ -47,29 +53,55 @@ RESTAMP_EVERY = dt.timedelta(seconds=15)
 LEASE_NAME = "refresh"
 
 
+def fingerprint(settings: Settings, kind: DataKind) -> str:
+    """A digest of what a refresh of ``kind`` depends on: its items and sources."""
+    part = settings.rates if kind == "rates" else settings.weather
+    return hashlib.sha256(part.model_dump_json().encode()).hexdigest()[:16]
+
+
+def stamp_outside(store: Store, at: dt.datetime) -> Stamp:
+    """Record a new stamp for a refresh made outside the fleet (``ticker refresh``), blocking.
+
+    Every running process renders it within a second; the fleet's next scheduled
+    refresh stays as the last stamp announced it.
+    """
+    previous = store.stamp()
+    upcoming = previous.next_refresh_at if previous is not None else None
+    stamp = Stamp(
+        version=uuid.uuid4().hex,
+        generated_at=at,
+        next_refresh_at=upcoming if upcoming is not None and upcoming > at else None,
+    )
+    store.put_stamp(stamp)
+    return stamp
+
+
 class Leadership:
     """Holds the refresh lease when it can, and runs the scheduler while it does."""
 
     def __init__(
         self,
         refresher: Refresher,
-        settings: Settings,
+        live: LiveSettings,
         store: Store,
         *,
         lease: dt.timedelta = LEASE,
-        on_stamp: Callable[[], None] | None = None,
+        on_stamp: Callable[[Stamp], None] | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
-        history: History | None = None,
     ) -> None:
         self.refresher = refresher
-        self.settings = settings
+        self.live = live
         self.store = store
         self.lease = lease
         self.on_stamp = on_stamp
         self.clock = clock
-        self.history = history
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.scheduler: AsyncIOScheduler | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force."""
+        return self.live.current
 
     @property
     def leading(self) -> bool:
@@ -105,9 +137,10 @@ class Leadership:
         kinds: tuple[DataKind, ...] = ("rates", "weather")
         self._start({kind: await self._first_run(kind) for kind in kinds})
 
-    def _start(self, first: dict[DataKind, dt.datetime]) -> None:
+    def _start(self, first: dict[DataKind, dt.datetime], settings: Settings | None = None) -> None:
         self.scheduler = schedule(
-            self.refresher, self.settings, first_runs=first, may_run=self._may_refresh,
+            self.refresher, settings or self.settings, first_runs=first,
+            may_run=self._may_refresh,
             after=self._refreshed,
         )  # fmt: skip
         self.scheduler.add_job(
@@ -115,13 +148,15 @@ class Leadership:
         )
 
     def reconfigure(self, settings: Settings, sources: SourceSet) -> None:
-        """Use new settings; a leader refreshes with them at once and then on their schedule."""
-        self.settings = settings
+        """Use new settings; a leader refreshes with them at once and then on their schedule.
+
+        Call it before the settings are put in force for everyone else.
+        """
         self.refresher.reconfigure(settings, sources)
         if self.scheduler is not None:
             self._follow()
             kinds: tuple[DataKind, ...] = ("rates", "weather")
-            self._start({kind: self.clock() for kind in kinds})
+            self._start({kind: self.clock() for kind in kinds}, settings)
 
     def _follow(self) -> None:
         if self.scheduler is not None:
@@ -132,22 +167,34 @@ class Leadership:
         return self.settings.rates.refresh if kind == "rates" else self.settings.weather.refresh
 
     async def _first_run(self, kind: DataKind) -> dt.datetime:
-        """One interval after the fleet's last refresh of ``kind``, or now."""
-        last = await asyncio.to_thread(self.store.last_refresh, kind)
+        """One interval after the fleet's last refresh of ``kind``; now if none or the
+        settings of ``kind`` changed since (or the cache cannot be read)."""
+        try:
+            last = await asyncio.to_thread(self.store.last_refresh, kind)
+        except Exception as exc:  # the shared cache is unreachable: refresh as soon as we can
+            log.warning("cannot read the last %s refresh: %s", kind, exc)
+            last = None
         now = self.clock()
-        return max(now, last[0] + self._interval(kind)) if last is not None else now
+        if last is None or last.fingerprint != fingerprint(self.settings, kind):
+            return now
+        return max(now, last.at + self._interval(kind))
 
     async def _may_refresh(self, kind: DataKind) -> bool:
         """Refresh only while holding the lease, and not just after another leader did."""
         if not await self._renew():
             return False
         last = await asyncio.to_thread(self.store.last_refresh, kind)
-        if last is None or last[1] == self.owner:
+        if last is None or last.owner == self.owner:
             return True
-        return self.clock() - last[0] >= self._interval(kind) / 2
+        if last.fingerprint != fingerprint(self.settings, kind):
+            return True
+        return self.clock() - last.at >= self._interval(kind) / 2
 
     async def _refreshed(self, kind: DataKind, report: RefreshReport) -> None:
-        await asyncio.to_thread(self.store.put_last_refresh, kind, self.clock(), self.owner)
+        await asyncio.to_thread(
+            self.store.put_last_refresh, kind, self.clock(), self.owner,
+            fingerprint(self.settings, kind),
+        )  # fmt: skip
         await self.stamp()
 
     async def stamp(self) -> Stamp:
@@ -161,22 +208,8 @@ class Leadership:
         )
         await asyncio.to_thread(self.store.put_stamp, stamp)
         if self.on_stamp is not None:
-            self.on_stamp()
-        if self.history is not None:
-            await self._audit(self.history, stamp)
+            self.on_stamp(stamp)
         return stamp
-
-    async def _audit(self, history: History, stamp: Stamp) -> None:
-        """Append what the strip now shows to the audit log (the leader alone writes it)."""
-        settings = self.settings
-        strip = await asyncio.to_thread(
-            strip_from_store, settings, self.store,
-            lang=settings.default_language, now=stamp.generated_at,
-        )  # fmt: skip
-        try:
-            await asyncio.to_thread(history.audit_strip, strip, stamp.generated_at)
-        except Exception:  # the audit must never stop the refreshes
-            log.exception("cannot append to the audit log")
 
     async def _restamp(self) -> None:
         """Stamp again once an item turned stale, was hidden or the day changed."""
@@ -189,6 +222,5 @@ class Leadership:
         weather = await asyncio.to_thread(
             self.store.weather, [city.id for city in settings.weather.cities]
         )
-        due = next_change(settings, rates, weather, stamp.generated_at)
-        if due is not None and due <= self.clock():
+        if restamp_due(settings, rates, weather, stamp.generated_at, self.clock()):
             await self.stamp()

@@ -1,0 +1,306 @@
+"""The HTTP service: an app factory, its life cycle, the fast path and the server loop.
+
+Usage::
+
+    app = create_app(settings, sources=build_sources(settings))
+    await serve(app, settings.server.host, settings.server.port)
+
+``create_app`` does no I/O: the cache is opened lazily, and the first snapshot is
+read when the app starts, off the event loop.  A cache that cannot be read then
+leaves every item missing (``/readyz`` says 503), is logged once and is tried
+again every half second, never an exit.  With ``sources`` given, the app also
+owns the HTTP session and the leadership that keeps the cache fresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import errno
+import logging
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from ticker._config import LiveSettings, Settings
+from ticker._data.cache import Stamp, Store, open_store
+from ticker._data.history import History, HistoryObserver
+from ticker._data.leader import Leadership
+from ticker._data.refresh import Refresher, utc_now
+from ticker._exceptions import ListenError
+from ticker._serving.answers import Answers
+from ticker._serving.catalogue import BY_PATH
+from ticker._serving.history_routes import add_history
+from ticker._serving.metrics import Metrics
+from ticker._serving.openapi import add_openapi, default_endpoints, register
+from ticker._serving.routes import (
+    ANSWERS_KEY,
+    ASSETS_KEY,
+    CLOCK_KEY,
+    LEADERSHIP_KEY,
+    LIVE_KEY,
+    METRICS_KEY,
+    OPERATIONS_ENDPOINTS,
+    SNAPSHOTS_KEY,
+    STORE_KEY,
+    Assets,
+    answer,
+    routes,
+)
+from ticker._serving.snapshot import Snapshot, SnapshotHolder
+from ticker._version import USER_AGENT
+from ticker.sources import SourceSet
+
+__all__ = ["create_app", "fast_path", "live_settings", "reconfigure", "serve"]
+
+log = logging.getLogger("ticker.service")
+
+RequestHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+
+SOURCES_KEY = web.AppKey("sources", SourceSet)
+REFRESHER_KEY = web.AppKey("refresher", Refresher)
+CHANGED_KEY = web.AppKey("snapshot-changed", asyncio.Event)
+
+#: How often a process looks for a new stamp when nobody told it of one.
+WATCH_EVERY = dt.timedelta(seconds=0.5)
+#: How often the hot path's request counts are handed to the metrics.
+METRICS_FLUSH_EVERY = dt.timedelta(seconds=1)
+
+
+def live_settings(app: web.Application) -> Settings:
+    """The settings in force: those of the last successful reload, else the first."""
+    return app[LIVE_KEY].current
+
+
+async def _own_store(app: web.Application) -> AsyncIterator[None]:
+    yield
+    await asyncio.to_thread(app[STORE_KEY].close)
+
+
+async def _keep_fresh(app: web.Application) -> AsyncIterator[None]:
+    """Own the upstream HTTP session and, while this process leads, the refresh jobs."""
+    live = app[LIVE_KEY]
+    async with aiohttp.ClientSession(
+        headers={"User-Agent": USER_AGENT}, timeout=aiohttp.ClientTimeout(total=60)
+    ) as session:
+        observers = [app[METRICS_KEY], HistoryObserver(app[HISTORY_STORE_KEY])]
+        refresher = Refresher(
+            live.current, app[SOURCES_KEY], app[STORE_KEY], session, observers=observers
+        )
+        app[REFRESHER_KEY] = refresher
+        changed = app[CHANGED_KEY]
+        leadership = Leadership(
+            refresher, live, app[STORE_KEY], lease=live.current.cache.lease,
+            on_stamp=lambda stamp: changed.set(),
+        )  # fmt: skip
+        app[LEADERSHIP_KEY] = leadership
+        task = asyncio.create_task(leadership.run(), name="ticker-leadership")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def _render(holder: SnapshotHolder) -> None:
+    """Render the cache's contents off the loop when they (or the settings) changed."""
+    if not holder.read or await asyncio.to_thread(holder.changed):
+        await asyncio.to_thread(holder.reload)
+
+
+async def _watch_snapshots(app: web.Application) -> AsyncIterator[None]:
+    """Render once at start-up, then whenever the shared stamp or the settings change.
+
+    While the cache cannot be read, the last snapshot (at first: every item
+    missing) goes on being served; the failure is logged once, and so is the end
+    of it.
+    """
+    holder, changed = app[SNAPSHOTS_KEY], app[CHANGED_KEY]
+    failing = False
+
+    async def render() -> None:
+        nonlocal failing
+        try:
+            await _render(holder)
+        except Exception as exc:
+            if not failing:
+                log.warning(
+                    "cannot read the shared cache (%s: %s); serving snapshot %s until it can",
+                    type(exc).__name__, exc, holder.current.stamp.version,
+                )  # fmt: skip
+            failing = True
+            return
+        if failing:
+            log.info(
+                "the shared cache is readable again: snapshot %s", holder.current.stamp.version
+            )
+            failing = False
+
+    await render()
+
+    async def watch() -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), WATCH_EVERY.total_seconds())
+            changed.clear()
+            await render()
+
+    async def flush_metrics() -> None:
+        while True:
+            await asyncio.sleep(METRICS_FLUSH_EVERY.total_seconds())
+            app[METRICS_KEY].flush()
+
+    tasks = [
+        asyncio.create_task(watch(), name="ticker-snapshots"),
+        asyncio.create_task(flush_metrics(), name="ticker-metrics"),
+    ]
+    yield
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+HISTORY_STORE_KEY = web.AppKey("history-store", History)
+
+
+def _auditor(app: web.Application, history: History) -> Callable[[Snapshot], None]:
+    """What the leader's snapshots show goes to the audit log (the leader alone writes it)."""
+
+    def audit(snapshot: Snapshot) -> None:
+        leadership = app.get(LEADERSHIP_KEY)
+        if leadership is None or not leadership.leading or not _stamped(snapshot.stamp):
+            return
+        strip = snapshot.strips[snapshot.settings.default_language]
+        try:
+            history.audit_strip(strip, snapshot.stamp.generated_at)
+        except Exception:  # the audit must never stop the serving
+            log.exception("cannot append to the audit log")
+
+    return audit
+
+
+def _stamped(stamp: Stamp) -> bool:
+    return stamp.version not in ("unread", "unstamped")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    sources: SourceSet | None = None,
+    clock: Callable[[], dt.datetime] = utc_now,
+) -> web.Application:
+    """Build the service; no I/O happens until it starts.
+
+    ``store`` defaults to the configured cache, opened here and closed with the app.
+    With ``sources``, the app refreshes the cache on schedule (once at start-up).
+    """
+    app = web.Application()
+    live = app[LIVE_KEY] = LiveSettings(settings)
+    app[CLOCK_KEY] = clock
+    if store is None:
+        store = open_store(settings.cache)
+        app.cleanup_ctx.append(_own_store)
+    app[STORE_KEY] = store
+    history = app[HISTORY_STORE_KEY] = History(store.backend, settings.history, clock=clock)
+    live.subscribe(lambda new: setattr(history, "settings", new.history))
+    add_history(app, history, live=live, clock=clock)
+    add_openapi(app, live, default_endpoints())
+    register(app, *OPERATIONS_ENDPOINTS)
+    holder = app[SNAPSHOTS_KEY] = SnapshotHolder(
+        live, store, clock, history=history, on_rendered=_auditor(app, history)
+    )
+    app[ANSWERS_KEY] = Answers(live, holder, clock)
+    app[METRICS_KEY] = Metrics(holder)
+    app[ASSETS_KEY] = Assets(live)
+    app[CHANGED_KEY] = asyncio.Event()
+    app.cleanup_ctx.append(_watch_snapshots)
+    if sources is not None:
+        app[SOURCES_KEY] = sources
+        app.cleanup_ctx.append(_keep_fresh)
+    app.add_routes(routes)
+    return app
+
+
+def fast_path(app: web.Application, handler: RequestHandler) -> RequestHandler:
+    """Answer the strip's GETs before routing; everything else goes to ``handler``.
+
+    The answer is the same as the routed one (both call the same function); only
+    aiohttp's router and handler machinery are skipped on the hottest requests.
+    """
+    answers, metrics = app[ANSWERS_KEY], app[METRICS_KEY]
+    hot = BY_PATH
+
+    async def handle(request: web.BaseRequest) -> web.StreamResponse:
+        form = hot.get(request.path) if request.method == "GET" else None
+        if form is None:
+            return await handler(request)
+        return answer(answers, metrics, request, form)
+
+    return handle
+
+
+async def serve(
+    app: web.Application,
+    host: str,
+    port: int,
+    *,
+    reuse_port: bool = False,
+    reload: Callable[[], Coroutine[Any, Any, None]] | None = None,
+) -> None:
+    """Run ``app`` on ``host:port`` with the fast path, until SIGTERM or SIGINT.
+
+    SIGHUP calls ``reload`` (a new configuration), while requests go on being served.
+    Raises :class:`~ticker._exceptions.ListenError` when the address cannot be bound.
+    """
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    server = runner.server
+    if server is not None:
+        server.request_handler = fast_path(app, server.request_handler)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    reloads: set[asyncio.Task[None]] = set()
+    if reload is not None:
+        hook = reload
+
+        def on_hangup() -> None:
+            task = asyncio.create_task(hook())
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
+
+        loop.add_signal_handler(signal.SIGHUP, on_hangup)
+    try:
+        try:
+            await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
+        except OSError as exc:
+            reason = "the address is in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+            raise ListenError(exc.errno, f"cannot listen on {host}:{port}: {reason}") from exc
+        log.info("serving on http://%s:%d", host, port)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def reconfigure(app: web.Application, settings: Settings, sources: SourceSet) -> None:
+    """Apply reloaded settings without dropping a request: every part swaps in place.
+
+    Every part reads the one live holder, so history, OpenAPI, answers, metrics,
+    assets and the leader all see the new settings; the snapshot is rendered again
+    at once, off the event loop.  Changes to ``server`` and ``cache`` need a restart
+    and are left as they were.
+    """
+    leadership = app.get(LEADERSHIP_KEY)
+    if leadership is not None:
+        leadership.reconfigure(settings, sources)
+    app[LIVE_KEY].replace(settings)
+    app[CHANGED_KEY].set()
+    log.info("settings reloaded")

@@ -1,0 +1,275 @@
+"""The service's routes: the strip's forms, its script and stylesheet, health, readiness, metrics.
+
+Handlers are a few lines each: they read what the snapshot, the assets or the
+cache already hold.  The strip's routes come from the catalogue of forms; their
+answers are prepared per snapshot (:mod:`ticker._serving.answers`).  Everything
+that reads the shared cache does so off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import time
+from collections.abc import Callable, Mapping
+from importlib import resources
+from typing import ClassVar
+
+from aiohttp import web
+
+from ticker._config import LiveSettings, Settings, SourceSettings
+from ticker._data.cache import Store
+from ticker._data.leader import Leadership
+from ticker._models import DataKind
+from ticker._serving.answers import Answers
+from ticker._serving.catalogue import BY_NAME, FORMS, Form
+from ticker._serving.metrics import CONTENT_TYPE_LATEST, Metrics
+from ticker._serving.openapi import NO_STORE, STRING, Endpoint, Response
+from ticker._serving.responses import (
+    ASSET_CACHE_CONTROL,
+    QueryError,
+    bad_query,
+    conditional,
+    error_answer,
+    etag_of,
+    json_answer,
+    refuse_parameters,
+    security_headers,
+)
+from ticker._serving.snapshot import SnapshotHolder
+from ticker._wire import HealthBody, ReadyBody, ReadyItem, SourceReport
+
+__all__ = [
+    "ANSWERS_KEY",
+    "ASSETS_KEY",
+    "LEADERSHIP_KEY",
+    "LIVE_KEY",
+    "METRICS_KEY",
+    "OPERATIONS_ENDPOINTS",
+    "SNAPSHOTS_KEY",
+    "STORE_KEY",
+    "Assets",
+    "answer",
+    "routes",
+]
+
+LIVE_KEY = web.AppKey("live-settings", LiveSettings)
+STORE_KEY = web.AppKey("store", Store)
+CLOCK_KEY: web.AppKey[Callable[[], dt.datetime]] = web.AppKey("clock")
+SNAPSHOTS_KEY = web.AppKey("snapshots", SnapshotHolder)
+LEADERSHIP_KEY = web.AppKey("leadership", Leadership)
+ANSWERS_KEY = web.AppKey("answers", Answers)
+METRICS_KEY = web.AppKey("metrics", Metrics)
+
+routes = web.RouteTableDef()
+
+
+def answer(
+    answers: Answers, metrics: Metrics, request: web.BaseRequest, form: Form
+) -> web.Response:
+    """The precomputed answer of ``form`` for this request, or a 400 saying what is allowed."""
+    started = time.perf_counter()
+    try:
+        lang, negotiated = answers.language(request, form.parameters)
+        theme = answers.theme(request) if form.page else None
+        response = answers.respond(request, form.name, lang, negotiated=negotiated, theme=theme)
+    except QueryError as exc:
+        response = bad_query(answers.settings, exc, origin=request.headers.get("Origin"))
+    metrics.answered(form.name, response.status, started)
+    return response
+
+
+def _strip_route(form: Form) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return answer(request.app[ANSWERS_KEY], request.app[METRICS_KEY], request, form)
+
+    handler.__doc__ = form.summary
+    handler.__name__ = form.handler_name
+    routes.get(form.path)(handler)
+
+
+for _form in FORMS:
+    _strip_route(_form)
+
+
+class Assets:
+    """The script and the stylesheet: read once, the script told the configured preset.
+
+    The files are read on first use (not when the app is built) and prepared again
+    with their headers whenever the settings are replaced.
+    """
+
+    FILES: ClassVar[Mapping[str, str]] = {"widget.js": "text/javascript", "widget.css": "text/css"}
+
+    def __init__(self, live: LiveSettings) -> None:
+        self._raw: dict[str, bytes] = {}
+        self._prepared: dict[str, tuple[bytes, dict[str, str]]] = {}
+        self.settings = live.current
+        live.subscribe(self._reconfigure)
+
+    def _reconfigure(self, settings: Settings) -> None:
+        self.settings = settings
+        self._prepared = {}
+
+    def get(self, name: str) -> tuple[bytes, dict[str, str]]:
+        """The body of asset ``name`` and its complete headers."""
+        found = self._prepared.get(name)
+        if found is None:
+            found = self._prepared[name] = self._prepare(name)
+        return found
+
+    def _prepare(self, name: str) -> tuple[bytes, dict[str, str]]:
+        if not self._raw:
+            folder = resources.files("ticker") / "static"
+            self._raw = {file: (folder / file).read_bytes() for file in self.FILES}
+        body = self._raw[name]
+        if name == "widget.js":
+            script = body.decode("utf-8").replace("__TICKER_PRESET__", self.settings.widget.preset)
+            body = script.replace("__TICKER_THEME__", self.settings.widget.theme).encode()
+        headers = {
+            "Content-Type": f"{self.FILES[name]}; charset=utf-8",
+            "Cache-Control": ASSET_CACHE_CONTROL,
+            "ETag": etag_of(body),
+            **security_headers(self.settings, page=False),
+        }
+        return body, headers
+
+
+ASSETS_KEY = web.AppKey("assets", Assets)
+
+
+def _asset(request: web.Request, name: str) -> web.Response:
+    assets = request.app[ASSETS_KEY]
+    try:
+        refuse_parameters(request.query, ())
+    except QueryError as exc:
+        return bad_query(assets.settings, exc, origin=request.headers.get("Origin"))
+    body, headers = assets.get(name)
+    return conditional(request, body, headers)
+
+
+@routes.get("/widget.js")
+async def get_script(request: web.Request) -> web.Response:
+    """The embedding script."""
+    return _asset(request, "widget.js")
+
+
+@routes.get("/widget.css")
+async def get_stylesheet(request: web.Request) -> web.Response:
+    """The strip's stylesheet."""
+    return _asset(request, "widget.css")
+
+
+@routes.get("/healthz")
+async def get_health(request: web.Request) -> web.Response:
+    """The process is alive and serving: its pid, role and the snapshot it serves."""
+    leadership = request.app.get(LEADERSHIP_KEY)
+    snapshot = request.app[SNAPSHOTS_KEY].current
+    settings = request.app[LIVE_KEY].current
+    health = HealthBody(
+        status="ok",
+        pid=os.getpid(),
+        leader=leadership is not None and leadership.leading,
+        snapshot=snapshot.stamp.version,
+        etag=snapshot.variant(BY_NAME["strip"].name, snapshot.settings.default_language).etag,
+    )
+    return json_answer(settings, health.model_dump_json().encode(), cache_control="no-store")
+
+
+#: The OpenAPI description of the operations endpoints (see ticker._serving.openapi).
+OPERATIONS_ENDPOINTS = (
+    Endpoint(
+        "/readyz",
+        "Ready when every configured item has a value; each source's last success and error.",
+        {
+            200: Response("Ready.", ReadyBody, headers=(NO_STORE,)),
+            503: Response("Not ready: some item has no value yet.", ReadyBody, headers=(NO_STORE,)),
+        },
+    ),
+    Endpoint(
+        "/metrics",
+        "Prometheus metrics of every worker of this host.",
+        {
+            200: Response(
+                "The Prometheus text format.", media_type="text/plain", schema=STRING,
+                headers=(NO_STORE,),
+            )
+        },
+    ),
+)  # fmt: skip
+
+
+@routes.get("/metrics")
+async def get_metrics(request: web.Request) -> web.Response:
+    """Prometheus metrics of every worker of this host."""
+    body = await asyncio.to_thread(request.app[METRICS_KEY].exposition)
+    return web.Response(
+        body=body, headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"}
+    )
+
+
+@routes.get("/readyz")
+async def get_ready(request: web.Request) -> web.Response:
+    """Ready when every configured item has a value; each source's last success and error."""
+    settings = request.app[LIVE_KEY].current
+    snapshot = request.app[SNAPSHOTS_KEY].current
+    strip = snapshot.strips[snapshot.settings.default_language]
+    items = [
+        ReadyItem(kind="rates", item=r.code, missing=r.missing, stale=r.stale, age=r.age)
+        for r in strip.rates
+    ] + [
+        ReadyItem(kind="weather", item=w.city, missing=w.missing, stale=w.stale, age=w.age)
+        for w in strip.weather
+    ]
+    try:
+        sources = await asyncio.to_thread(_source_statuses, request.app[STORE_KEY], settings)
+    except Exception as exc:  # the shared cache is unreachable
+        sources = [SourceReport(error=f"shared cache unreachable: {type(exc).__name__}")]
+    ready = request.app[SNAPSHOTS_KEY].read and not any(item.missing for item in items)
+    body = ReadyBody(ready=ready, generated_at=strip.generated_at, items=items, sources=sources)
+    return json_answer(
+        settings, body.model_dump_json().encode(), status=200 if ready else 503,
+        cache_control="no-store",
+    )  # fmt: skip
+
+
+def _source_statuses(store: Store, settings: Settings) -> list[SourceReport]:
+    found: list[SourceReport] = []
+    kinds: tuple[tuple[DataKind, list[SourceSettings]], ...] = (
+        ("rates", settings.rates.sources),
+        ("weather", settings.weather.sources),
+    )
+    for kind, entries in kinds:
+        names = [entry.label for entry in entries]
+        statuses = store.status(kind, names)
+        for name in names:
+            status = statuses.get(name)
+            recorded = status.model_dump(exclude={"kind", "source"}) if status else {}
+            found.append(SourceReport(kind=kind, source=name, **recorded))
+    return found
+
+
+@routes.route("*", "/{path:.*}")
+async def not_found(request: web.Request) -> web.Response:
+    """Anything else: 404 listing the endpoints, or 405 for another method on one."""
+    settings = request.app[LIVE_KEY].current
+    origin = request.headers.get("Origin")
+    paths = sorted(
+        {
+            route.resource.canonical
+            for route in request.app.router.routes()
+            if route.resource is not None and route.handler is not not_found
+        }
+    )
+    if request.path in paths:
+        response = error_answer(
+            settings, 405, "method_not_allowed", "only GET", origin=origin,
+            allowed=["GET", "HEAD"],
+        )  # fmt: skip
+        response.headers["Allow"] = "GET, HEAD"
+        return response
+    return error_answer(
+        settings, 404, "not_found", f"no such endpoint: {request.path}", origin=origin,
+        allowed=paths,
+    )  # fmt: skip

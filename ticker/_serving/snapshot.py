@@ -1,0 +1,282 @@
+"""Every served form of the strip, rendered once per version of the cache.
+
+The refresher records a :class:`~ticker._data.cache.Stamp` (a version and the time
+it was made) after it writes.  Each process renders every variant it serves
+(language x form of :data:`~ticker._serving.catalogue.FORMS`) once per stamp, at
+the stamp's time, so every process of a fleet produces byte-identical bodies and
+the same strong ETags; gzip bodies are made at the same moment.  Handlers then only
+pick a variant.
+
+``age`` and ``stale`` in a snapshot are as of its ``generated_at``; the refresher
+stamps again whenever one of them would change (:attr:`Snapshot.next_change_at`,
+from :mod:`ticker._staleness`).
+
+Reading the cache is blocking I/O: :meth:`SnapshotHolder.reload` and
+:meth:`SnapshotHolder.changed` are called off the event loop.  Until the first
+read succeeds, the holder serves a snapshot with every item missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from ticker._config import LiveSettings, Settings
+from ticker._data.cache import Stamp, Store
+from ticker._data.history import History
+from ticker._models import Attribution, Rate, Weather
+from ticker._serving.catalogue import BY_NAME, FORMS
+from ticker._serving.responses import etag_of
+from ticker._staleness import next_change, rates_today
+from ticker._strip.build import build_strip, rates_text, weather_text
+from ticker._strip.markup import render_fragment, render_frame, render_sparkline, render_text
+from ticker._wire import RatesHalf, Strip, WeatherHalf
+from ticker.sources import attributions
+
+__all__ = [
+    "Snapshot",
+    "SnapshotHolder",
+    "Variant",
+    "build_snapshot",
+    "render_snapshot",
+    "strip_from_store",
+]
+
+log = logging.getLogger("ticker.snapshot")
+
+#: The version of the snapshot served before the cache could be read.
+UNREAD = "unread"
+
+#: Bodies this small are sent as they are: gzip would not pay for its header.
+GZIP_FROM_BYTES = 256
+#: Brotli's quality: 5 compresses about as fast as gzip 6, and smaller.
+BROTLI_QUALITY = 5
+
+try:  # Brotli is optional: pip install 'ticker[brotli]'
+    import brotli as _brotli
+except ImportError:  # pragma: no cover - exercised where Brotli is absent
+    _brotli = None
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One served body, with its gzip (and brotli) twins and their strong ETags."""
+
+    body: bytes
+    gzipped: bytes | None
+    etag: str
+    gzip_etag: str
+    content_type: str
+    brotli: bytes | None = None
+    brotli_etag: str = ""
+
+    @classmethod
+    def of(cls, body: bytes, content_type: str) -> Variant:
+        """A variant of ``body``; gzip at a fixed mtime so every process makes the same bytes."""
+        small = len(body) < GZIP_FROM_BYTES
+        packed = None if small else gzip.compress(body, 6, mtime=0)
+        squeezed = (
+            None if small or _brotli is None else _brotli.compress(body, quality=BROTLI_QUALITY)
+        )
+        return cls(
+            body, packed, etag_of(body), etag_of(body, "-gz"), content_type,
+            squeezed, etag_of(body, "-br"),
+        )  # fmt: skip
+
+    @property
+    def etags(self) -> tuple[str, ...]:
+        """Every ETag this variant is sent with, whatever the encoding."""
+        return (self.etag, self.gzip_etag, self.brotli_etag)
+
+
+class Snapshot:
+    """The strip of one stamp, in every language and form."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        stamp: Stamp,
+        strips: Mapping[str, Strip],
+        next_change_at: dt.datetime | None,
+        sparklines: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.stamp = stamp
+        self.strips = strips
+        self.next_change_at = next_change_at
+        self.sparklines = sparklines or {}
+        self._variants: dict[tuple[str, str, str], Variant] = {}
+        theme = settings.widget.theme
+        for lang in strips:
+            for form in FORMS:
+                self.variant(form.name, lang, theme)
+
+    @property
+    def incomplete(self) -> bool:
+        """Whether some configured item has no value to show (missing or hidden)."""
+        strip = next(iter(self.strips.values()), None)
+        return strip is not None and (
+            any(item.missing for item in strip.rates) or any(w.missing for w in strip.weather)
+        )
+
+    def variant(self, form: str, lang: str, theme: str | None = None) -> Variant:
+        """The variant of ``form`` in ``lang`` (and ``theme`` for the widget's pages)."""
+        key = (form, lang, theme or self.settings.widget.theme)
+        found = self._variants.get(key)
+        if found is None:
+            found = self._variants[key] = self._render(*key)
+        return found
+
+    def _render(self, form: str, lang: str, theme: str) -> Variant:
+        strip = self.strips[lang]
+        preset = self.settings.widget.preset
+        text: str
+        if form == "strip":
+            text = strip.model_dump_json()
+        elif form == "strip.txt":
+            text = render_text(strip)
+        elif form == "rates":
+            text = RatesHalf(
+                lang=lang, rates=strip.rates, text=rates_text(strip.rates),
+                generated_at=strip.generated_at,
+            ).model_dump_json()  # fmt: skip
+        elif form == "weather":
+            text = WeatherHalf(
+                lang=lang, weather=strip.weather, text=weather_text(strip.weather),
+                generated_at=strip.generated_at,
+            ).model_dump_json()  # fmt: skip
+        elif form == "widget":
+            text = render_fragment(strip, preset=preset, theme=theme, sparklines=self.sparklines)
+        else:
+            text = render_frame(strip, preset=preset, theme=theme, sparklines=self.sparklines)
+        return Variant.of(text.encode(), BY_NAME[form].media_type)
+
+
+def render_snapshot(
+    settings: Settings,
+    stamp: Stamp,
+    rates: Mapping[str, Rate],
+    weather: Mapping[str, Weather],
+    *,
+    held: Mapping[str, Rate] | None = None,
+    credits: Mapping[str, Attribution] | None = None,
+    sparklines: Mapping[str, str] | None = None,
+) -> Snapshot:
+    """Render the strip of these values at the stamp's time, in every configured language."""
+    now = stamp.generated_at
+    strips: dict[str, Strip] = {
+        lang: build_strip(
+            settings, rates, weather, lang=lang, now=now, held=held, attributions=credits
+        )
+        for lang in settings.languages
+    }
+    return Snapshot(settings, stamp, strips, next_change(settings, rates, weather, now), sparklines)
+
+
+def build_snapshot(
+    settings: Settings,
+    store: Store,
+    credits: Mapping[str, Attribution],
+    *,
+    clock: Callable[[], dt.datetime],
+    history: History | None = None,
+) -> Snapshot:
+    """Read the cache once and render the strip in every configured language (blocking)."""
+    stamp = store.stamp() or Stamp(version="unstamped", generated_at=clock())
+    codes = settings.rates.currencies
+    rates = store.rates(codes)
+    weather = store.weather([city.id for city in settings.weather.cities])
+    held = store.held_rates(codes)
+    days = settings.history.sparkline_days
+    series = (
+        history.series(codes, today=rates_today(stamp.generated_at), days=days)
+        if history is not None and days
+        else {}
+    )
+    sparklines = {code: render_sparkline(values) for code, values in series.items()}
+    return render_snapshot(
+        settings, stamp, rates, weather, held=held, credits=credits, sparklines=sparklines
+    )
+
+
+def strip_from_store(
+    settings: Settings,
+    store: Store,
+    *,
+    lang: str,
+    now: dt.datetime,
+    credits: Mapping[str, Attribution] | None = None,
+) -> Strip:
+    """The whole strip in ``lang`` from what ``store`` holds at ``now`` (blocking)."""
+    codes = settings.rates.currencies
+    return build_strip(
+        settings,
+        store.rates(codes),
+        store.weather([city.id for city in settings.weather.cities]),
+        lang=lang,
+        now=now,
+        held=store.held_rates(codes),
+        attributions=credits,
+    )
+
+
+class SnapshotHolder:
+    """This process's current snapshot, replaced when the shared stamp changes.
+
+    Built without I/O: it starts with every item missing (version ``unread``),
+    and :meth:`reload` (off the event loop) reads the cache.  ``on_rendered``
+    hears of every snapshot rendered from the cache, in the rendering thread.
+    """
+
+    def __init__(
+        self,
+        live: LiveSettings,
+        store: Store,
+        clock: Callable[[], dt.datetime],
+        *,
+        history: History | None = None,
+        on_rendered: Callable[[Snapshot], None] | None = None,
+    ) -> None:
+        self.live = live
+        self.store = store
+        self.clock = clock
+        self.history = history
+        self.on_rendered = on_rendered
+        self.credits = attributions(live.current)
+        self.current = self.unread()
+        live.subscribe(self._reconfigure)
+
+    def unread(self) -> Snapshot:
+        """A snapshot of the settings in force with nothing read yet: every item missing."""
+        stamp = Stamp(version=UNREAD, generated_at=self.clock())
+        return render_snapshot(self.live.current, stamp, {}, {}, credits=self.credits)
+
+    @property
+    def read(self) -> bool:
+        """Whether the current snapshot was read from the cache."""
+        return self.current.stamp.version != UNREAD
+
+    def _reconfigure(self, settings: Settings) -> None:
+        """New settings: new credits; the next :meth:`reload` renders with them."""
+        self.credits = attributions(settings)
+
+    def changed(self) -> bool:
+        """Whether the shared stamp differs from the one this process rendered (blocking)."""
+        if not self.read or self.current.settings is not self.live.current:
+            return True
+        stamp = self.store.stamp()
+        return stamp is not None and stamp != self.current.stamp
+
+    def reload(self) -> Snapshot:
+        """Render the cache's current contents and make them current (blocking)."""
+        snapshot = build_snapshot(
+            self.live.current, self.store, self.credits, clock=self.clock, history=self.history
+        )
+        self.current = snapshot
+        log.debug("snapshot %s rendered", snapshot.stamp.version)
+        if self.on_rendered is not None:
+            self.on_rendered(snapshot)
+        return snapshot

@@ -1,0 +1,129 @@
+"""When a shown value is stale, and when that changes: the one home of those rules.
+
+* A value is stale once 1.5 refresh intervals passed without a refresh (half an
+  interval of slack covers the scheduler's jitter and a slow upstream).
+* Rates follow the National Bank's publication calendar: the bank publishes for
+  business days, so Friday's rate shown on Saturday or Monday morning is current.
+* A city's range is for its local day: after local midnight it is stale.
+* Past ``max_age`` a value is hidden (the strip shows it missing).
+
+:func:`next_change` gives the first moment after a snapshot when any of that
+changes (a value turns stale or hidden, a pin ends, a local day begins), and
+:func:`restamp_due` tells the refresh leader when to stamp again so that every
+process renders the change.  Pure functions of settings, values and times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Mapping
+
+from ticker._config import City, RatesSettings, Settings, format_duration
+from ticker._models import Rate, Weather
+
+__all__ = [
+    "RATES_ZONE",
+    "STALE_AFTER_REFRESHES",
+    "age_of",
+    "duration_text",
+    "last_business_day_before",
+    "next_change",
+    "overdue",
+    "rate_staleness",
+    "rates_today",
+    "restamp_due",
+    "weather_staleness",
+]
+
+#: A value is stale once this many refresh intervals passed without a refresh.
+STALE_AFTER_REFRESHES = 1.5
+#: Rates are dated in the National Bank's calendar.
+RATES_ZONE = zoneinfo.ZoneInfo("Asia/Almaty")
+SATURDAY = 5
+
+
+def age_of(fetched_at: dt.datetime, now: dt.datetime) -> int:
+    """Whole seconds from ``fetched_at`` to ``now``, never negative."""
+    return max(0, int((now - fetched_at).total_seconds()))
+
+
+def overdue(age: int, refresh: dt.timedelta) -> bool:
+    """Whether a value ``age`` seconds old missed its refreshes."""
+    # Half an interval of slack covers the scheduler's jitter and a slow upstream.
+    return age > STALE_AFTER_REFRESHES * refresh.total_seconds()
+
+
+def duration_text(seconds: float) -> str:
+    """``5h``, ``1d2h``: a whole number of seconds as the settings write durations."""
+    return format_duration(dt.timedelta(seconds=int(seconds)))
+
+
+def last_business_day_before(day: dt.date) -> dt.date:
+    """The last Monday-to-Friday date before ``day``."""
+    previous = day - dt.timedelta(days=1)
+    while previous.weekday() >= SATURDAY:
+        previous -= dt.timedelta(days=1)
+    return previous
+
+
+def rate_staleness(rate: Rate, age: int, settings: RatesSettings, now: dt.datetime) -> str | None:
+    """Why a shown rate is stale, or None when it is current."""
+    if overdue(age, settings.refresh):
+        return f"not refreshed for {duration_text(age)}"
+    # Rates follow the publication calendar: the bank publishes for business days,
+    # so Friday's rate shown on Saturday or Monday morning is current.
+    expected = last_business_day_before(now.astimezone(RATES_ZONE).date())
+    if rate.date < expected:
+        return f"dated {rate.date}; a rate for {expected} or later was expected"
+    return None
+
+
+def weather_staleness(
+    reading: Weather, age: int, city: City, refresh: dt.timedelta, now: dt.datetime
+) -> str | None:
+    if overdue(age, refresh):
+        return f"not refreshed for {duration_text(age)}"
+    today = now.astimezone(city.zone).date()
+    if reading.date != today:
+        return f"the range is for {reading.date}, not today ({today})"
+    return None
+
+
+def next_change(
+    settings: Settings,
+    rates: Mapping[str, Rate],
+    weather: Mapping[str, Weather],
+    now: dt.datetime,
+) -> dt.datetime | None:
+    """The first moment after ``now`` when an item turns stale, is hidden or changes day."""
+    moments: list[dt.datetime] = []
+    for values, kind in ((rates.values(), settings.rates), (weather.values(), settings.weather)):
+        for value in values:
+            moments.append(value.fetched_at + kind.refresh * STALE_AFTER_REFRESHES)
+            moments.append(value.fetched_at + kind.max_age)
+    moments.extend(pin.until for pin in settings.editorial.pins)  # a pin ends
+    zones = {RATES_ZONE, *(city.zone for city in settings.weather.cities)}
+    for zone in zones:  # the publication calendar and "today" move at local midnight
+        local = now.astimezone(zone)
+        midnight = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(), zone)
+        moments.append(midnight.astimezone(dt.UTC))
+    future = [moment for moment in moments if moment > now]
+    return min(future) if future else None
+
+
+def rates_today(now: dt.datetime) -> dt.date:
+    """The date at ``now`` in Asia/Almaty, the calendar of the National Bank's rates."""
+    return now.astimezone(RATES_ZONE).date()
+
+
+def restamp_due(
+    settings: Settings,
+    rates: Mapping[str, Rate],
+    weather: Mapping[str, Weather],
+    stamped_at: dt.datetime,
+    now: dt.datetime,
+) -> bool:
+    """Whether what a strip stamped at ``stamped_at`` shows has changed by ``now``."""
+    due = next_change(settings, rates, weather, stamped_at)
+    return due is not None and due <= now

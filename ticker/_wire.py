@@ -1,0 +1,248 @@
+"""Every model the API serializes, and the client parses: the wire format.
+
+The service answers with these models' JSON and :class:`~ticker.TickerClient`
+returns them, so the client needs nothing but this module, the domain models it
+builds on (:mod:`ticker._models`) and the errors.  Nothing here imports a server,
+cache or locale module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ticker._models import Attribution, CurrencyCode, DataKind, Direction, UtcDatetime
+
+__all__ = [
+    "AuditAnswer",
+    "AuditItem",
+    "ErrorBody",
+    "HealthBody",
+    "HistoryAnswer",
+    "HistoryPoint",
+    "RateItem",
+    "RatesHalf",
+    "ReadyBody",
+    "ReadyItem",
+    "SourceReport",
+    "Strip",
+    "WeatherHalf",
+    "WeatherItem",
+]
+
+
+class RateItem(BaseModel):
+    """A rate as the strip shows it; value fields are ``None`` when ``missing``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: CurrencyCode
+    base: Literal["KZT"] = "KZT"
+    label: str = Field(description='Display label, e.g. "usd/kzt" or "100 uzs/kzt".')
+    text: str = Field(description='Display value, e.g. "445.99"; "—" when missing.')
+    missing: bool = False
+    rate: Decimal | None = None
+    published: Decimal | None = None
+    quant: int | None = None
+    change: Decimal | None = None
+    direction: Direction | None = None
+    date: dt.date | None = None
+    source: str | None = None
+    fetched_at: UtcDatetime | None = None
+    derived: bool | None = None
+    stale: bool = False
+    age: int | None = Field(default=None, description="Seconds since the value was fetched.")
+    reason: str | None = Field(
+        default=None, description="Why the item is missing, stale or held back, if it is."
+    )
+    name: str | None = Field(default=None, description="The currency's name in `lang` (CLDR).")
+    change_text: str | None = Field(
+        default=None, description='Display change against the previous publication, e.g. "+1.27".'
+    )
+
+
+class WeatherItem(BaseModel):
+    """A city's weather as the strip shows it; value fields are ``None`` when ``missing``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    city: str
+    name: str = Field(description="The city's name in the requested language.")
+    text: str = Field(description='Display value, e.g. "+18+20℃"; "—" when missing.')
+    missing: bool = False
+    temperature: float | None = None
+    min: float | None = None
+    max: float | None = None
+    code: int | None = None
+    date: dt.date | None = None
+    timezone: str
+    observed_at: UtcDatetime | None = None
+    source: str | None = None
+    fetched_at: UtcDatetime | None = None
+    stale: bool = False
+    age: int | None = Field(default=None, description="Seconds since the value was fetched.")
+    reason: str | None = Field(
+        default=None, description="Why the item is missing or stale, if it is."
+    )
+    condition: str | None = Field(
+        default=None, description="The weather condition of `code` in `lang`."
+    )
+
+
+class Strip(BaseModel):
+    """The whole header strip in one language."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lang: str
+    dir: Literal["ltr", "rtl"] = Field(default="ltr", description="Writing direction of `lang`.")
+    rates: list[RateItem]
+    weather: list[WeatherItem]
+    text: str = Field(description="The whole strip as one line.")
+    sources: list[Attribution] = Field(
+        default=[], description="Credits for the sources of the values shown."
+    )
+    labels: dict[str, str] = Field(
+        default={}, description="The widget's own words in `lang`: rates, weather, sources..."
+    )
+    generated_at: UtcDatetime
+
+
+class RatesHalf(BaseModel):
+    """The rates half of the strip (``GET /v1/rates``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lang: str
+    rates: list[RateItem]
+    text: str = Field(description="The rates part of the strip as one line.")
+    generated_at: UtcDatetime
+
+
+class WeatherHalf(BaseModel):
+    """The weather half of the strip (``GET /v1/weather``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lang: str
+    weather: list[WeatherItem]
+    text: str = Field(description="The weather part of the strip as one line.")
+    generated_at: UtcDatetime
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer: 400, 404, 405 (and the history's 503)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    error: str = Field(description="The kind, e.g. bad_request, not_found, method_not_allowed.")
+    message: str = Field(description="What was wrong, for a human.")
+    parameter: str | None = Field(default=None, description="The parameter at fault, when one is.")
+    allowed: list[str] = Field(
+        description="What is allowed instead: values, parameters, endpoints or methods."
+    )
+
+
+class HealthBody(BaseModel):
+    """What ``GET /healthz`` answers while the process serves."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: Literal["ok"]
+    pid: int = Field(description="The serving process.")
+    leader: bool = Field(description="Whether this process runs the refresh jobs.")
+    snapshot: str = Field(description="The version of the cache the process serves.")
+    etag: str = Field(description="The ETag of the strip in the default language.")
+
+
+class ReadyItem(BaseModel):
+    """One configured item in /readyz."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["rates", "weather"]
+    item: str
+    missing: bool
+    stale: bool
+    age: int | None
+
+
+class SourceReport(BaseModel):
+    """A source's last refresh in /readyz, or why the statuses cannot be read."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["rates", "weather"] | None = None
+    source: str | None = None
+    last_attempt: UtcDatetime | None = None
+    last_success: UtcDatetime | None = None
+    last_error: str | None = None
+    failures: int | None = None
+    rejected: int | None = None
+    error: str | None = None
+
+
+class ReadyBody(BaseModel):
+    """The answer of /readyz."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ready: bool
+    generated_at: UtcDatetime
+    items: list[ReadyItem]
+    sources: list[SourceReport]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class HistoryPoint(_Frozen):
+    """One publication of a currency: KZT per unit, as published, and by whom."""
+
+    date: dt.date
+    rate: Decimal = Field(description="KZT per ONE unit: published / quant, exact.")
+    published: Decimal = Field(description="KZT per `quant` units, the digits as published.")
+    quant: int
+    source: str
+
+
+class HistoryAnswer(_Frozen):
+    """The publications of one currency between two dates, in date order.
+
+    Serialize with ``by_alias=True``: the start of the range is ``from`` in JSON.
+    """
+
+    code: str
+    from_: dt.date = Field(alias="from")
+    to: dt.date
+    points: list[HistoryPoint]
+
+
+class AuditItem(_Frozen):
+    """What the strip showed of one item from ``since`` until the item's next entry."""
+
+    item: str = Field(description="A currency code or a city id.")
+    kind: DataKind
+    text: str = Field(description='The display value, e.g. "445.99"; "—" when missing.')
+    value: Decimal | None = Field(
+        default=None, description="KZT per one unit for a rate, °C now for the weather."
+    )
+    missing: bool = False
+    source: str | None = None
+    fetched_at: UtcDatetime | None = None
+    since: UtcDatetime = Field(description="When the strip started showing this.")
+
+    def shows_same(self, other: AuditItem) -> bool:
+        """Whether ``other`` shows what this entry shows (only ``since`` may differ)."""
+        return self.model_dump(exclude={"since"}) == other.model_dump(exclude={"since"})
+
+
+class AuditAnswer(_Frozen):
+    """What every audited item of the strip showed at ``at``; items not yet shown are absent."""
+
+    at: UtcDatetime
+    items: list[AuditItem]
