@@ -5,26 +5,32 @@ Usage::
     async with TickerClient("http://127.0.0.1:8080") as client:
         strip = await client.strip(lang="ru")
         print(strip.text)
+        week = await client.history("USD", dt.date(2026, 3, 2), dt.date(2026, 3, 8))
+        print([point.rate for point in week.points])
+        print((await client.ready()).ready)         # False while an item has no value
 
     with SyncTickerClient("http://127.0.0.1:8080") as client:
         print(client.strip().rates[0].rate)         # Decimal('445.99')
 
-Both return the pydantic models the service serializes.  Failures raise
-:class:`~ticker.ServiceError` subclasses, never return ``None``.  Answers are kept
-as long as the service's ``Cache-Control: max-age`` allows, so a page that asks
-for the strip on every render makes one request per refresh; after that the
-client revalidates with the ETag (a 304 costs no body).
+Both return the pydantic models the service serializes (:mod:`ticker._wire`).
+Failures raise :class:`~ticker.ServiceError` subclasses, never return ``None``.
+Answers are kept as long as the service's ``Cache-Control: max-age`` allows, so a
+page that asks for the strip on every render makes one request per refresh; after
+that the client revalidates with the ETag (a 304 costs no body).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Coroutine, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, TypeVar
+from urllib.parse import quote
 
 import aiohttp
 from pydantic import BaseModel, ValidationError
@@ -32,11 +38,14 @@ from yarl import URL
 
 from ticker._exceptions import BadRequestError, ServiceError, ServiceUnavailable
 from ticker._version import __version__
-from ticker._wire import RatesHalf, Strip, WeatherHalf
+from ticker._wire import AuditAnswer, HistoryAnswer, RatesHalf, ReadyBody, Strip, WeatherHalf
 
 __all__ = ["SyncTickerClient", "TickerClient"]
 
 _M = TypeVar("_M", bound=BaseModel)
+_T = TypeVar("_T")
+#: A cached answer's key: the path and the query, sorted.
+_Key = tuple[str, tuple[tuple[str, str], ...]]
 
 
 class TickerClient:
@@ -53,7 +62,7 @@ class TickerClient:
         self._session = session
         self._owns_session = session is None
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._cache: dict[tuple[str, str | None], _Cached] = {}
+        self._cache: dict[_Key, _Cached] = {}
 
     async def __aenter__(self) -> Self:
         return self
@@ -74,51 +83,76 @@ class TickerClient:
 
     async def strip(self, lang: str | None = None) -> Strip:
         """The whole strip, in ``lang`` or the service's default language."""
-        return await self._get("/v1/strip", Strip, lang)
+        return await self._get("/v1/strip", Strip, _lang(lang))
 
     async def rates(self, lang: str | None = None) -> RatesHalf:
         """The rates half of the strip."""
-        return await self._get("/v1/rates", RatesHalf, lang)
+        return await self._get("/v1/rates", RatesHalf, _lang(lang))
 
     async def weather(self, lang: str | None = None) -> WeatherHalf:
         """The weather half of the strip."""
-        return await self._get("/v1/weather", WeatherHalf, lang)
+        return await self._get("/v1/weather", WeatherHalf, _lang(lang))
 
     async def widget(self, lang: str | None = None) -> str:
         """The strip as an HTML fragment."""
-        return (await self._request("/widget", lang)).decode("utf-8")
+        return (await self._fetch("/widget", _lang(lang))).body.decode("utf-8")
+
+    async def history(
+        self, code: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> HistoryAnswer:
+        """The publications of ``code`` from ``start`` to ``end`` (default: the last 30 days)."""
+        days = (("from", start), ("to", end))
+        query = {name: day.isoformat() for name, day in days if day is not None}
+        return await self._get(f"/v1/rates/{quote(code, safe='')}/history", HistoryAnswer, query)
+
+    async def audit(self, at: dt.datetime) -> AuditAnswer:
+        """What the strip showed at ``at``, an aware datetime: each item, its source and time."""
+        if at.utcoffset() is None:
+            raise ValueError(f"at must be an aware datetime (with a tzinfo), not {at!r}")
+        # yarl sends the offset's "+" as %2B; written bare it would arrive as a space.
+        return await self._get("/v1/audit", AuditAnswer, {"at": at.isoformat()})
+
+    async def ready(self) -> ReadyBody:
+        """Whether every configured item has a value, and each source's last refresh.
+
+        Not being ready is an answer (the service's 503 says ``ready=False`` and why),
+        not an error; a 503 without that body raises :class:`~ticker.ServiceUnavailable`.
+        """
+        return await self._get("/readyz", ReadyBody, answers=(200, 503))
 
     async def healthy(self) -> bool:
         """Whether the service answers its health check."""
         try:
-            await self._request("/healthz", None)
+            await self._fetch("/healthz", {})
         except ServiceError:
             return False
         return True
 
-    async def _get(self, path: str, model: type[_M], lang: str | None) -> _M:
-        key = (path, lang)
+    async def _get(
+        self,
+        path: str,
+        model: type[_M],
+        query: Mapping[str, str] | None = None,
+        *,
+        answers: Collection[int] = (200,),
+    ) -> _M:
+        """``model`` from ``path``: from the cache while fresh, else fetched or revalidated."""
+        query = query or {}
+        key = (path, tuple(sorted(query.items())))
         cached = self._cache.get(key)
         if cached is not None and time.monotonic() < cached.fresh_until:
             return cached.value  # type: ignore[return-value]  # stored under this model's path
         etag = cached.etag if cached is not None else None
-        body, status, headers = await self._fetch(path, lang, etag)
-        if status == 304 and cached is not None:
-            self._remember(key, cached.value, cached.etag, headers)
+        answer = await self._fetch(path, query, etag=etag, answers=answers)
+        if answer.status == 304 and cached is not None:
+            self._remember(key, cached.value, cached.etag, answer.headers)
             return cached.value  # type: ignore[return-value]
-        try:
-            value = model.model_validate_json(body)
-        except ValidationError as exc:
-            raise ServiceError(f"{path}: unexpected response body: {exc}") from exc
-        self._remember(key, value, headers.get("ETag"), headers)
+        value = _parse(model, answer)
+        self._remember(key, value, answer.headers.get("ETag"), answer.headers)
         return value
 
     def _remember(
-        self,
-        key: tuple[str, str | None],
-        value: BaseModel,
-        etag: str | None,
-        headers: Mapping[str, str],
+        self, key: _Key, value: BaseModel, etag: str | None, headers: Mapping[str, str]
     ) -> None:
         """Keep an answer for as long as its Cache-Control allows (and its ETag after)."""
         max_age = _max_age(headers.get("Cache-Control", ""))
@@ -127,28 +161,30 @@ class TickerClient:
             return
         self._cache[key] = _Cached(value, etag, time.monotonic() + max_age)
 
-    async def _request(self, path: str, lang: str | None) -> bytes:
-        body, _, _ = await self._fetch(path, lang, None)
-        return body
-
     async def _fetch(
-        self, path: str, lang: str | None, etag: str | None
-    ) -> tuple[bytes, int, Mapping[str, str]]:
-        params = {"lang": lang} if lang is not None else {}
+        self,
+        path: str,
+        query: Mapping[str, str],
+        *,
+        etag: str | None = None,
+        answers: Collection[int] = (200,),
+    ) -> _Answer:
+        """One GET; a status outside ``answers`` (or an unasked-for 304) raises its error."""
         headers = {"If-None-Match": etag} if etag else {}
         url = self.base_url.join(URL(path))
         try:
             async with self._http().get(
-                url, params=params, headers=headers, timeout=self._timeout
+                url, params=query, headers=headers, timeout=self._timeout
             ) as response:
-                body = await response.read()
-                status = response.status
-                answered = response.headers.copy()  # case-insensitive, like HTTP
+                # A copy keeps the case-insensitive lookup HTTP headers need.
+                answer = _Answer(
+                    url, response.status, await response.read(), response.headers.copy()
+                )
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise ServiceUnavailable(f"cannot reach {url}: {exc or type(exc).__name__}") from exc
-        if status not in (200, 304) or (status == 304 and not etag):
-            raise _error_for(status, body, url)
-        return body, status, answered
+        if answer.status in answers or (answer.status == 304 and etag):
+            return answer
+        raise _error_for(answer.status, answer.body, url)
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -159,10 +195,32 @@ class TickerClient:
 
 
 @dataclass(frozen=True)
+class _Answer:
+    url: URL
+    status: int
+    body: bytes
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class _Cached:
     value: BaseModel
     etag: str | None
     fresh_until: float
+
+
+def _lang(lang: str | None) -> dict[str, str]:
+    return {"lang": lang} if lang is not None else {}
+
+
+def _parse(model: type[_M], answer: _Answer) -> _M:
+    """The answer's body as ``model``; an error status with another body is that error."""
+    try:
+        return model.model_validate_json(answer.body)
+    except ValidationError as exc:
+        if answer.status != 200:
+            raise _error_for(answer.status, answer.body, answer.url) from exc
+        raise ServiceError(f"{answer.url}: unexpected response body: {exc}") from exc
 
 
 def _max_age(cache_control: str) -> float | None:
@@ -195,12 +253,21 @@ def _error_for(status: int, body: bytes, url: URL) -> ServiceError:
 class SyncTickerClient:
     """The blocking twin of :class:`TickerClient`, for code that is not async.
 
-    It runs its own event loop, so it must not be used from inside a running one.
+    Requests run on an event loop of its own, in a background thread, so it works the
+    same inside a running loop (a Jupyter notebook) as outside one, and from several
+    threads at once (one session, one cache).  A call blocks its caller until the
+    answer arrives: async code should prefer :class:`TickerClient`.  ``close()`` (or
+    leaving the ``with`` block) closes the session and joins the thread.
     """
 
     def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
-        self._runner = asyncio.Runner()
         self._client = TickerClient(base_url, timeout=timeout)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="ticker-client", daemon=True
+        )
+        self._thread.start()
+        self._closed = False
 
     def __enter__(self) -> Self:
         return self
@@ -214,26 +281,64 @@ class SyncTickerClient:
         self.close()
 
     def close(self) -> None:
-        """Close the HTTP session and the event loop."""
-        self._runner.run(self._client.close())
-        self._runner.close()
+        """Close the HTTP session, stop the event loop and join its thread; twice is harmless."""
+        if self._closed:
+            return
+        try:
+            self._run(self._shut_down())
+        finally:
+            self._closed = True
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
 
     def strip(self, lang: str | None = None) -> Strip:
         """The whole strip, in ``lang`` or the service's default language."""
-        return self._runner.run(self._client.strip(lang))
+        return self._run(self._client.strip(lang))
 
     def rates(self, lang: str | None = None) -> RatesHalf:
         """The rates half of the strip."""
-        return self._runner.run(self._client.rates(lang))
+        return self._run(self._client.rates(lang))
 
     def weather(self, lang: str | None = None) -> WeatherHalf:
         """The weather half of the strip."""
-        return self._runner.run(self._client.weather(lang))
+        return self._run(self._client.weather(lang))
 
     def widget(self, lang: str | None = None) -> str:
         """The strip as an HTML fragment."""
-        return self._runner.run(self._client.widget(lang))
+        return self._run(self._client.widget(lang))
+
+    def history(
+        self, code: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> HistoryAnswer:
+        """The publications of ``code`` from ``start`` to ``end`` (default: the last 30 days)."""
+        return self._run(self._client.history(code, start, end))
+
+    def audit(self, at: dt.datetime) -> AuditAnswer:
+        """What the strip showed at ``at``, an aware datetime: each item, its source and time."""
+        return self._run(self._client.audit(at))
+
+    def ready(self) -> ReadyBody:
+        """Whether every configured item has a value (``ready=False`` is an answer)."""
+        return self._run(self._client.ready())
 
     def healthy(self) -> bool:
         """Whether the service answers its health check."""
-        return self._runner.run(self._client.healthy())
+        return self._run(self._client.healthy())
+
+    def _run(self, call: Coroutine[Any, Any, _T]) -> _T:
+        """Run ``call`` on the client's loop and wait for it in this thread."""
+        if self._closed:
+            call.close()  # never started: no "never awaited" warning
+            raise RuntimeError("the client is closed")
+        future = asyncio.run_coroutine_threadsafe(call, self._loop)
+        try:
+            return future.result()
+        except BaseException:
+            future.cancel()  # e.g. KeyboardInterrupt in a notebook: stop the request too
+            raise
+
+    async def _shut_down(self) -> None:
+        await self._client.close()
+        await self._loop.shutdown_asyncgens()
+        await self._loop.shutdown_default_executor()
