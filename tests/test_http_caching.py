@@ -130,3 +130,53 @@ async def test_brotli_when_accepted(client):
         "/v1/strip?lang=ru", headers={"If-None-Match": squeezed.headers["ETag"]}
     )
     assert again.status == 304
+
+
+#: Every cacheable endpoint that is not a strip form: one conditional GET for all.
+CONDITIONAL_PATHS = ["/v1/strip", "/widget", "/widget.js", "/widget.css", "/openapi.json", "/docs"]
+
+
+@pytest.mark.parametrize("path", CONDITIONAL_PATHS)
+@pytest.mark.parametrize(
+    "form",
+    [
+        pytest.param(lambda etag: etag, id="exact"),
+        pytest.param(lambda etag: f"W/{etag}", id="weak"),
+        pytest.param(lambda etag: f'"other", {etag}', id="list"),
+        pytest.param(lambda etag: "*", id="star"),
+    ],
+)
+async def test_every_cacheable_endpoint_answers_304_alike(client, path, form):
+    """If-None-Match is compared weakly, as a list or *, and the 304 keeps the caching headers."""
+    plain = {"Accept-Encoding": "identity"}
+    first = await client.get(path, headers=plain)
+    assert first.status == 200
+    again = await client.get(path, headers={**plain, "If-None-Match": form(first.headers["ETag"])})
+    assert again.status == 304
+    assert await again.read() == b""
+    for kept in ("ETag", "Cache-Control", "X-Content-Type-Options"):
+        assert again.headers[kept] == first.headers[kept], kept
+    if "Vary" in first.headers:
+        assert again.headers["Vary"] == first.headers["Vary"]
+    assert "Content-Type" not in again.headers
+
+
+@pytest.mark.parametrize("path", CONDITIONAL_PATHS)
+async def test_another_etag_gets_the_body(client, path):
+    """An If-None-Match naming only other tags gets the full answer."""
+    response = await client.get(path, headers={"If-None-Match": '"other", W/"older"'})
+    assert response.status == 200
+    assert await response.read()
+
+
+@pytest.mark.parametrize("path", ["/widget.js", "/widget.css", "/openapi.json", "/docs"])
+async def test_a_query_on_a_fixed_body_is_the_one_bad_request(client, path):
+    """Endpoints that take no parameter refuse one with the same 400 body as the strip's."""
+    response = await client.get(f"{path}?lang=ru")
+    assert response.status == 400
+    assert response.headers["Cache-Control"] == "no-store"
+    body = await response.json()
+    assert body == {
+        "error": "bad_request", "message": "unknown parameter 'lang'", "parameter": "lang",
+        "allowed": [],
+    }  # fmt: skip

@@ -28,6 +28,7 @@ escapes: the refresher relies on that to keep the last good data.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -163,8 +164,13 @@ def adapter_names(kind: DataKind) -> list[str]:
     return sorted({ep.name for ep in entry_points(group=_GROUPS[kind])})
 
 
+@functools.cache
 def load_adapter(kind: DataKind, name: str) -> type[Any]:
-    """The adapter class registered as ``name`` for ``kind``; ``KeyError`` if none."""
+    """The adapter class registered as ``name`` for ``kind``; ``KeyError`` if none.
+
+    Kept for the process's life: scanning the installed distributions costs
+    milliseconds, and a reload looks the same names up again.
+    """
     for ep in entry_points(group=_GROUPS[kind], name=name):
         cls: type[Any] = ep.load()
         return cls

@@ -10,6 +10,7 @@ new ones, never a mix.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple, Protocol, TypeVar
@@ -58,12 +59,25 @@ class CacheBackend(Protocol):
 
 
 class DiskCache:
-    """A :class:`CacheBackend` in a local directory (diskcache, SQLite underneath)."""
+    """A :class:`CacheBackend` in a local directory (diskcache, SQLite underneath).
+
+    The directory is created and opened on first use, not when the backend is
+    made, so that building a service does no I/O.
+    """
 
     def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
-        self._cache = diskcache.Cache(str(directory))
+        self._opened: diskcache.Cache | None = None
+        self._opening = threading.Lock()
+
+    @property
+    def _cache(self) -> diskcache.Cache:
+        if self._opened is None:
+            with self._opening:
+                if self._opened is None:
+                    self.directory.mkdir(parents=True, exist_ok=True)
+                    self._opened = diskcache.Cache(str(self.directory))
+        return self._opened
 
     def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
         found = {}
@@ -96,7 +110,8 @@ class DiskCache:
                 self._cache.delete(key)
 
     def close(self) -> None:
-        self._cache.close()
+        if self._opened is not None:
+            self._opened.close()
 
 
 class SourceStatus(BaseModel):

@@ -121,7 +121,10 @@ class Leadership:
                 await asyncio.sleep(self.lease.total_seconds() / 3)
         finally:
             self._follow()
-            await asyncio.to_thread(self.store.backend.release, LEASE_NAME, self.owner)
+            try:
+                await asyncio.to_thread(self.store.backend.release, LEASE_NAME, self.owner)
+            except Exception as exc:  # the cache is away: the lease expires by itself
+                log.warning("cannot release the refresh lease (%s); it expires by itself", exc)
 
     async def _renew(self) -> bool:
         try:

@@ -16,6 +16,8 @@ reload of the settings, which may change the languages).
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -266,6 +268,17 @@ def _models(endpoints: Iterable[Endpoint]) -> list[type[BaseModel]]:
     return list(found)
 
 
+@functools.cache
+def _schemas(
+    models: tuple[type[BaseModel], ...],
+) -> tuple[dict[type[BaseModel], Any], dict[str, Any]]:
+    """Each model's reference and the shared definitions: the same for any settings, so kept."""
+    keys, schemas = models_json_schema(
+        [(model, "serialization") for model in models], ref_template=SCHEMA_REF
+    )
+    return {model: keys[model, "serialization"] for model in models}, schemas
+
+
 def openapi_document(
     settings: Settings, endpoints: Sequence[Endpoint], *, version: str
 ) -> dict[str, Any]:
@@ -275,11 +288,9 @@ def openapi_document(
         raise ValueError(
             f"endpoints described twice: {sorted(p for p in paths if paths.count(p) > 1)}"
         )
-    models = _models(endpoints)
-    keys, schemas = models_json_schema(
-        [(model, "serialization") for model in models], ref_template=SCHEMA_REF
-    )
-    refs = {model: keys[model, "serialization"] for model in models}
+    models = tuple(_models(endpoints))
+    refs, shared = _schemas(models)
+    schemas = copy.deepcopy(shared)  # the document is the caller's to change
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
