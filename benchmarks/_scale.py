@@ -23,7 +23,8 @@ import aiohttp
 from benchmarks._settings import scale_settings
 from ticker import Refresher, Settings, build_sources, open_store
 from ticker._data.refresh import utc_now
-from ticker._serving.snapshot import FORMS, build_snapshot
+from ticker._serving.catalogue import FORMS
+from ticker._serving.snapshot import build_snapshot
 from ticker.sources import attributions
 
 __all__ = ["main", "measure_scale"]
@@ -61,7 +62,7 @@ def _render(settings: Settings) -> tuple[float, int, int]:
         elapsed = time.perf_counter() - started
     finally:
         store.close()
-    variants = [snapshot.variant(form, lang) for lang in settings.languages for form in FORMS]
+    variants = [snapshot.variant(form.name, lang) for lang in settings.languages for form in FORMS]
     return elapsed, len(variants), sum(len(variant.body) for variant in variants)
 
 

@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # real processes: left out of the unit tier
+
 ROOT = Path(__file__).resolve().parent.parent
 
 #: What each section prints, whatever the machine: nginx or wrk may be missing.

@@ -27,7 +27,10 @@ playwright_api = pytest.importorskip(
     "playwright.async_api", reason="the playwright package is not installed"
 )
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium executable on PATH")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="no chromium executable on PATH"),
+]
 
 ROOT = Path(__file__).parents[1]
 EXAMPLES = ROOT / "examples"

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from decimal import Decimal
 
+import pytest
+
 from ticker import DiskCache, Store
 
 from .conftest import NOW, REFERENCE_RATES, rate, weather
@@ -28,6 +30,7 @@ def test_absent_items_are_absent(store: Store):
     assert store.weather(["nowhere"]) == {}
 
 
+@pytest.mark.slow
 def test_another_process_sees_what_was_written(tmp_path):
     """A value written by one process is read by another on the same directory."""
     writer = Store(DiskCache(tmp_path / "shared"))

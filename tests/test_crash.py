@@ -10,12 +10,15 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 
 from ticker import DiskCache, Store
 
 from ._running import poll_strip, running_service
 from .test_end_to_end import EXPECTED_LINE, FakeUpstreams, write_config
+
+pytestmark = pytest.mark.slow  # real processes: left out of the unit tier
 
 #: A writer that stores the four rates over and over, each batch with its own value.
 WRITER = """

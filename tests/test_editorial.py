@@ -112,6 +112,7 @@ async def test_confirm_jumps_waits_for_the_editors(store):
     assert store.rates(["USD"])["USD"].rate == Decimal("600.00")
 
 
+@pytest.mark.slow
 async def test_reload_under_load_drops_no_request(tmp_path):
     """SIGHUP (ticker reload) swaps the settings while requests flow; a bad file is refused."""
     config = tmp_path / "ticker.yaml"

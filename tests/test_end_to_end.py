@@ -21,6 +21,8 @@ from ticker import Strip, SyncTickerClient, TickerClient
 from ._running import free_port, poll_strip, running_service
 from .conftest import FIXTURES
 
+pytestmark = pytest.mark.slow  # real processes: left out of the unit tier
+
 CONFIG = """
 cache: {{path: {cache}}}
 languages: [ru, en, kk, zh]

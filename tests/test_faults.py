@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from ._running import poll_strip, running_service
 from .conftest import FIXTURES
+
+pytestmark = pytest.mark.slow  # real processes: left out of the unit tier
 
 NBK = (FIXTURES / "nbk_rates_all.xml").read_bytes()
 METEO = (FIXTURES / "open_meteo_astana.json").read_bytes()

@@ -25,6 +25,8 @@ from aiohttp import web
 from ._running import Service, free_port, poll_strip, running_service
 from .conftest import FIXTURES
 
+pytestmark = pytest.mark.slow  # real processes: left out of the unit tier
+
 INTERVAL = 2.0
 LEASE = 2.0
 #: APScheduler adds up to this much jitter to each interval (10%, at least a second).
@@ -107,13 +109,22 @@ async def settled(urls: list[str], processes: int, seconds: float = 5.0) -> dict
     raise AssertionError(f"processes did not settle on one snapshot: {latest}")
 
 
+#: How late a request may reach the fake upstream on a busy 2-core machine: the
+#: scheduler's next run counts from the planned time, so one late run shortens a gap.
+LATENESS = 1.0
+
+
 def assert_once_per_interval(asked: dict[str, list[float]], window: float) -> dict[str, int]:
-    """Each kind asked about once per interval: never twice within one, never skipped."""
+    """Each kind asked about once per interval: never twice within one, never skipped.
+
+    Two processes refreshing together would ask within milliseconds of each other;
+    a late run only brings two requests up to ``LATENESS`` closer than an interval.
+    """
     counts = {}
     for kind, times in asked.items():
         gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-        assert all(gap >= INTERVAL * 0.9 for gap in gaps), (kind, gaps)
-        assert all(gap <= INTERVAL + JITTER + LEASE + 1.0 for gap in gaps), (kind, gaps)
+        assert all(gap >= INTERVAL - LATENESS for gap in gaps), (kind, gaps)
+        assert all(gap <= INTERVAL + JITTER + LEASE + LATENESS for gap in gaps), (kind, gaps)
         assert window / (INTERVAL + JITTER) - 1 <= len(times) <= window / INTERVAL + 1, (
             kind,
             times,

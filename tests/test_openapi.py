@@ -376,6 +376,7 @@ def _fuzz(base_url: str, document: dict[str, Any], path: str) -> None:
             check()
 
 
+@pytest.mark.slow
 async def test_schemathesis_finds_no_failures(live):
     """Generated requests to every operation the live app documents get answers it allows."""
     document = await asyncio.to_thread(_served_document, live)
@@ -389,6 +390,7 @@ async def test_schemathesis_finds_no_failures(live):
     assert not failures, "\n\n".join(f"GET {path}: {text}" for path, text in failures.items())
 
 
+@pytest.mark.slow
 async def test_schemathesis_catches_a_wrong_description(aiohttp_server, settings, filled_store):
     """The run above is not vacuous: the text strip described as JSON fails the run."""
     server = await aiohttp_server(build_app(settings, store=filled_store, clock=lambda: NOW))
