@@ -1,12 +1,17 @@
-"""The ticker command: check-config, refresh and their exit statuses."""
+"""The ticker command: check-config, refresh, reload and their exit statuses."""
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from ticker._cli.main import EXIT_CONFIG, main
 
-from ._running import free_port
+from ._running import free_port, running_service
 from .conftest import SETTINGS_YAML
 
 OFFLINE = Path(__file__).parents[1] / "examples" / "offline.yaml"
@@ -139,3 +144,70 @@ async def test_backfill_fills_the_history_politely(tmp_path, aiohttp_server):
     assert process.returncode == 0, out
     assert len(asked) == 3
     assert len(set(asked)) == 3
+
+
+def test_reload_fails_without_a_readable_pid_file(tmp_path, capsys):
+    """A missing, unreadable or garbled pid file is one line on stderr and status 1."""
+    garbled = tmp_path / "garbled.pid"
+    garbled.write_text("ticker\n", "utf-8")
+    for pid_file in (tmp_path / "missing.pid", tmp_path, garbled):
+        assert main(["reload", "--pid-file", str(pid_file)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"ticker: cannot reload: {pid_file} "), err
+        assert err.count("\n") == 1, err
+
+
+@pytest.mark.slow
+def test_reload_fails_on_a_stale_pid_file(tmp_path, capsys):
+    """A pid file left by a service that is gone says so instead of signalling anyone."""
+    with subprocess.Popen([sys.executable, "-c", ""]) as gone:
+        pass
+    pid_file = tmp_path / "ticker.pid"
+    pid_file.write_text(f"{gone.pid}\n", "utf-8")
+    assert main(["reload", "--pid-file", str(pid_file)]) == 1
+    assert f"process {gone.pid} is not running (a stale pid file?)" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_reload_leaves_a_process_that_is_not_ticker_alone(tmp_path, capsys):
+    """A pid that now belongs to another program is refused, and that program is not signalled."""
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]) as other:
+        try:
+            pid_file = tmp_path / "ticker.pid"
+            pid_file.write_text(f"{other.pid}\n", "utf-8")
+            assert main(["reload", "--pid-file", str(pid_file)]) == 1
+            assert f"process {other.pid} is not a ticker service" in capsys.readouterr().err
+            assert other.poll() is None  # SIGHUP would have ended it
+        finally:
+            other.kill()
+
+
+@pytest.mark.slow
+async def test_reload_says_whether_the_service_took_the_settings(tmp_path, capsys):
+    """`ticker reload` waits for the answer: 0 when the service took the file, 1 when refused."""
+    config = offline_config(tmp_path)
+    pid_file = tmp_path / "ticker.pid"
+    reload = ["reload", "--pid-file", str(pid_file)]
+    async with running_service(config, "--pid-file", str(pid_file)) as service:
+        pid = service.process.pid
+        assert await asyncio.to_thread(main, reload) == 0
+        assert capsys.readouterr().out == f"process {pid} reloaded its settings\n"
+        config.write_text("rates: {currencies: [US]}\n", "utf-8")
+        assert await asyncio.to_thread(main, reload) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"ticker: process {pid} refused the new settings and keeps the old:")
+        assert "weather: required key is missing" in err
+    assert not pid_file.exists()  # the service removes its pid file when it stops
+
+
+@pytest.mark.slow
+async def test_reload_fails_when_the_service_does_not_answer(tmp_path, capsys):
+    """A ticker service that never confirms (it was not given the pid file) is a failure."""
+    pid_file = tmp_path / "ticker.pid"
+    async with running_service(offline_config(tmp_path)) as service:
+        pid_file.write_text(f"{service.process.pid}\n", "utf-8")
+        reload = ["reload", "--pid-file", str(pid_file), "--wait", "0.5"]
+        assert await asyncio.to_thread(main, reload) == 1
+    assert f"process {service.process.pid} did not confirm the reload within 0.5 s" in (
+        capsys.readouterr().err
+    )

@@ -83,7 +83,13 @@ async def test_workers_report_one_sum(tmp_path):
         await poll_strip(service.url)
         connector = aiohttp.TCPConnector(force_close=True)
         async with aiohttp.ClientSession(connector=connector) as session:
-            pids = set()
+            pids: set[int] = set()
+            for _ in range(200):  # both workers up: the kernel spreads new connections
+                async with session.get(f"{service.url}/healthz") as response:
+                    pids.add((await response.json())["pid"])
+                if len(pids) == 2:
+                    break
+                await asyncio.sleep(0.05)
             for _ in range(40):
                 async with session.get(f"{service.url}/v1/strip.txt") as response:
                     assert response.status == 200

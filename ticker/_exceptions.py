@@ -24,6 +24,7 @@ boundary, with the original kept as ``__cause__``.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Sequence
 
 __all__ = [
@@ -64,6 +65,12 @@ def describe_problems(problems: Sequence[tuple[str, str]]) -> str:
 
 class ListenError(TickerError, OSError):
     """The service cannot listen on its address (the port is taken, or not ours to take)."""
+
+    @classmethod
+    def for_address(cls, host: str, port: int, exc: OSError) -> ListenError:
+        """The error of binding ``host:port`` failing with ``exc``, said for an operator."""
+        reason = "the address is in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+        return cls(exc.errno, f"cannot listen on {host}:{port}: {reason}")
 
 
 class UpstreamError(TickerError):

@@ -5,7 +5,7 @@ Usage::
     ticker serve [--config FILE] [--host HOST] [--port PORT]
     ticker refresh [--config FILE] [--lang LANG]
     ticker backfill [--config FILE] [--days N]
-    ticker reload --pid-file FILE
+    ticker reload --pid-file FILE [--wait SECONDS]
     ticker check-config FILE
 """
 
@@ -23,14 +23,15 @@ from pathlib import Path
 
 import aiohttp
 
-from ticker._cli.workers import run_workers
+from ticker._cli.reloading import RELOAD_WAIT, CannotReload, ReloadAnswers, pid_file, request_reload
+from ticker._cli.workers import EXIT_CONFIG, run_workers
 from ticker._config import Settings, load_settings
 from ticker._data.backfill import backfill
 from ticker._data.cache import open_store
 from ticker._data.history import History, HistoryObserver
 from ticker._data.leader import fingerprint, stamp_outside
 from ticker._data.refresh import Refresher, utc_now
-from ticker._exceptions import ConfigError
+from ticker._exceptions import ConfigError, ListenError
 from ticker._logs import configure_logging
 from ticker._serving.app import create_app, reconfigure, serve
 from ticker._serving.snapshot import strip_from_store
@@ -38,12 +39,9 @@ from ticker._staleness import rates_today
 from ticker._version import USER_AGENT, __version__
 from ticker.sources import SourceSet, build_sources
 
-__all__ = ["main"]
+__all__ = ["EXIT_CONFIG", "main"]
 
 log = logging.getLogger("ticker")
-
-#: Exit status for a configuration that cannot be used.
-EXIT_CONFIG = 2
 
 
 def _load(path: str | None) -> tuple[Settings, SourceSet]:
@@ -55,16 +53,29 @@ def _load(path: str | None) -> tuple[Settings, SourceSet]:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # Until the service handles SIGHUP (once it serves), one must not end it: an early
+    # `ticker reload`, or the master passing one on to a worker that is still starting.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     settings, sources = _load(args.config)
     host = args.host or settings.server.host
     port = args.port or settings.server.port
-    if args.pid_file and not args.worker:
-        Path(args.pid_file).write_text(f"{os.getpid()}\n")
-    if args.workers > 1:
-        forwarded = ["serve", "--host", host, "--port", str(port)]
-        if args.config:
-            forwarded += ["--config", args.config]
-        return run_workers(forwarded, args.workers)
+    owner = args.pid_file is not None and not args.worker  # workers leave it to the master
+    with pid_file(Path(args.pid_file) if owner else None) as answers:
+        if args.workers > 1:
+            return _serve_workers(args, host, port, answers)
+        _serve_one(args, settings, sources, host, port, answers)
+    return 0
+
+
+def _serve_one(
+    args: argparse.Namespace,
+    settings: Settings,
+    sources: SourceSet,
+    host: str,
+    port: int,
+    answers: ReloadAnswers,
+) -> None:
+    """Serve in this process until SIGTERM or SIGINT; SIGHUP reloads the settings."""
     _use_uvloop()
     where = settings.cache.url if settings.cache.backend == "redis" else settings.cache.directory
     log.info("ticker %s: %s cache at %s", __version__, settings.cache.backend, where)
@@ -75,11 +86,33 @@ def _serve(args: argparse.Namespace) -> int:
             new, new_sources = await asyncio.to_thread(_load, args.config)
         except ConfigError as exc:
             log.error("reload refused, the settings in force stay: %s", exc)
+            answers.record(str(exc))
             return
         reconfigure(app, new, new_sources)
+        answers.record(None)
 
     asyncio.run(serve(app, host, port, reuse_port=args.worker, reload=reload))
-    return 0
+
+
+def _serve_workers(args: argparse.Namespace, host: str, port: int, answers: ReloadAnswers) -> int:
+    """Serve with ``args.workers`` processes; the master answers reloads for them all."""
+    forwarded = ["serve", "--host", host, "--port", str(port)]
+    if args.config:
+        forwarded += ["--config", args.config]
+
+    def check() -> bool:
+        # The master loads the file first and passes SIGHUP on only when it can be used,
+        # so the workers all take the new settings or none does.
+        try:
+            _load(args.config)
+        except ConfigError as exc:
+            log.error("reload refused, the settings in force stay: %s", exc)
+            answers.record(str(exc))
+            return False
+        answers.record(None)
+        return True
+
+    return run_workers(forwarded, args.workers, address=(host, port), on_hangup=check)
 
 
 def _backfill(args: argparse.Namespace) -> int:
@@ -111,15 +144,26 @@ def _positive(text: str) -> int:
 
 
 def _reload(args: argparse.Namespace) -> int:
-    """Ask a running ``ticker serve`` to reload its settings (SIGHUP)."""
+    """Ask a running ``ticker serve`` to reload its settings (SIGHUP) and wait for its answer."""
     try:
-        pid = int(Path(args.pid_file).read_text().strip())
-        os.kill(pid, signal.SIGHUP)
-    except (OSError, ValueError) as exc:
-        print(f"ticker: cannot signal the service in {args.pid_file}: {exc}", file=sys.stderr)
+        pid, outcome = request_reload(Path(args.pid_file), args.wait)
+    except CannotReload as exc:
+        print(f"ticker: {exc}", file=sys.stderr)
         return 1
-    print(f"asked process {pid} to reload its settings")
+    if outcome != "ok":
+        reason = outcome.removeprefix("refused: ")
+        print(f"ticker: process {pid} refused the new settings and keeps the old: {reason}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    print(f"process {pid} reloaded its settings")
     return 0
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
 
 
 def _use_uvloop() -> None:
@@ -215,6 +259,10 @@ def _parser() -> argparse.ArgumentParser:
         "reload", help="make a running service reload its settings (or send it SIGHUP)"
     )
     reload.add_argument("--pid-file", required=True, help="the file given to `serve --pid-file`")
+    reload.add_argument(
+        "--wait", type=_seconds, default=RELOAD_WAIT, metavar="SECONDS",
+        help=f"how long to wait for the service's answer (default: {RELOAD_WAIT:g})",
+    )  # fmt: skip
     reload.set_defaults(run=_reload)
 
     check = commands.add_parser("check-config", help="validate a settings file")
@@ -233,5 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ticker: invalid configuration: {exc.source}", file=sys.stderr)
         for path, message in exc.problems:
             print(f"  {path}: {message}" if path else f"  {message}", file=sys.stderr)
+        return EXIT_CONFIG
+    except ListenError as exc:  # nothing a restart fixes either; the message says it all
+        print(f"ticker: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_CONFIG
     return status

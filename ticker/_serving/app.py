@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import errno
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -282,8 +281,7 @@ async def serve(
         try:
             await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
         except OSError as exc:
-            reason = "the address is in use" if exc.errno == errno.EADDRINUSE else exc.strerror
-            raise ListenError(exc.errno, f"cannot listen on {host}:{port}: {reason}") from exc
+            raise ListenError.for_address(host, port, exc) from exc
         log.info("serving on http://%s:%d", host, port)
         await stop.wait()
     finally:
