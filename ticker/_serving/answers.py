@@ -20,6 +20,7 @@ from ticker._config import LiveSettings, Settings
 from ticker._serving.catalogue import BY_NAME, THEMES
 from ticker._serving.responses import (
     not_modified,
+    not_modified_answer,
     refuse_parameters,
     security_headers,
     single_value,
@@ -38,8 +39,6 @@ STALE_WHILE_REVALIDATE = 60
 STALE_IF_ERROR = 86400
 #: Negotiated Accept-Language headers remembered (browsers send a few distinct ones).
 NEGOTIATION_MEMORY = 1024
-#: Headers that describe a body, left out of a 304.
-_BODY_HEADERS = frozenset({"Content-Type", "Content-Encoding"})
 
 
 def cache_control(snapshot: Snapshot, now: dt.datetime) -> str:
@@ -154,8 +153,7 @@ class Answers:
             if origin in self._allowed_cors:
                 headers = {**headers, "Access-Control-Allow-Origin": origin}
         if not_modified(headers_in.get("If-None-Match"), variant.etags):
-            kept = {k: v for k, v in headers.items() if k not in _BODY_HEADERS}
-            return web.Response(status=304, headers=kept)
+            return not_modified_answer(headers)
         return web.Response(body=body, headers=headers)
 
     def _prepare(

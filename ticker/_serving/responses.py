@@ -32,6 +32,7 @@ __all__ = [
     "etag_of",
     "json_answer",
     "not_modified",
+    "not_modified_answer",
     "refuse_parameters",
     "security_headers",
     "single_value",
@@ -179,6 +180,11 @@ def conditional(
     """
     known = etags or (headers["ETag"],)
     if not_modified(request.headers.get("If-None-Match"), known):
-        kept = {name: value for name, value in headers.items() if name not in BODY_HEADERS}
-        return web.Response(status=304, headers=kept)
+        return not_modified_answer(headers)
     return web.Response(body=body, headers=headers)
+
+
+def not_modified_answer(headers: Mapping[str, str]) -> web.Response:
+    """The 304 of an answer with ``headers``: all of them but those describing the body."""
+    kept = {name: value for name, value in headers.items() if name not in BODY_HEADERS}
+    return web.Response(status=304, headers=kept)
