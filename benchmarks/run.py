@@ -2,16 +2,19 @@
 
 Usage::
 
-    python -m benchmarks.run            # 10 s per load, 64 and 256 connections: ~5 min on 2 cores
-    python -m benchmarks.run --quick    # every section, 1 s per load (the smoke test): ~30 s
+    python -m benchmarks.run            # 10 s per load, 64 and 256 connections: ~7 min on 2 cores
+    python -m benchmarks.run --quick    # every section, 1 s per load (the smoke test): ~50 s
     python -m benchmarks.run --repeat 3 --duration 30 --connections 64 256 1024
+    python -m benchmarks.run --no-refresh-stall  # every section but the refresh stall
 
 Everything runs on 127.0.0.1 from a temporary folder, with the ``static`` adapter
 (no network): ``ticker serve`` with one worker and with ``--workers 2``; the same
 bytes from a bare aiohttp handler (``benchmarks/bare.py``: through an Application and
 its router, and through the low-level server in 1 and 2 processes) and
 from nginx (1 worker and ``auto``); ticker behind a copy of ``examples/nginx.conf``;
-then the scale case, the client's cached ``strip()`` and the cold start.  Load comes
+then the refresh stall (``benchmarks/refresh_stall.py``: the strip under load while
+refreshes run back to back, on the disk cache and on Redis near and far), the scale
+case, the client's cached ``strip()`` and the cold start.  Load comes
 from wrk when installed (it shares the cores with the servers), else from a small
 aiohttp load generator.  Tables go to stdout, progress to stderr, and the whole
 report to ``test-artifacts/benchmarks.md``.
@@ -28,7 +31,7 @@ import statistics
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 
@@ -52,6 +55,7 @@ from benchmarks._servers import (
 from benchmarks._settings import reference_settings, write_settings
 from benchmarks._timings import cached_strip_calls, cold_start, fill_cache
 from benchmarks.bare import write_manifest
+from benchmarks.refresh_stall import StallOptions, measure_refresh_stall
 
 __all__ = ["main"]
 
@@ -114,6 +118,8 @@ class Options:
     cold_starts: int
     repeat: int
     output: Path
+    quick: bool = False
+    refresh_stall: bool = True
 
 
 def _options(argv: Sequence[str] | None) -> Options:
@@ -145,6 +151,12 @@ def _options(argv: Sequence[str] | None) -> Options:
     parser.add_argument(
         "--output", type=Path, default=DEFAULT_OUTPUT, help="Markdown report (default %(default)s)"
     )
+    parser.add_argument(
+        "--refresh-stall",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the strip under load while refreshes run (python -m benchmarks.refresh_stall)",
+    )
     args = parser.parse_args(argv)
     given = sys.argv[1:] if argv is None else list(argv)
     return Options(
@@ -157,6 +169,8 @@ def _options(argv: Sequence[str] | None) -> Options:
         cold_starts=max(1, args.cold_starts),
         repeat=max(1, args.repeat),
         output=args.output,
+        quick=args.quick,
+        refresh_stall=args.refresh_stall,
     )
 
 
@@ -203,6 +217,7 @@ class Benchmark:
             section, figure = self.client
             self.report.add(section)
             self.figures.append(figure)
+        self._refresh_stall()
         self._scale()
         self._cold_start()
         rows = [figure.row() for figure in self.figures]
@@ -445,6 +460,20 @@ class Benchmark:
             Section("client: await TickerClient.strip(), repeated", ["", ""], rows, notes),
             Figure("client cached strip() per call", cost.microseconds_per_call, "us", CLIENT_CALL),
         )
+
+    def _refresh_stall(self) -> None:
+        """The strip idle and while refreshes run back to back, per cache."""
+        if not self.options.refresh_stall:
+            return
+        folder = self.folder / "refresh-stall"
+        folder.mkdir()
+        base = StallOptions.quick() if self.options.quick else StallOptions()
+        options = replace(base, duration=self.options.duration, wrk=self.wrk)
+        _progress(f"refresh stall: {options.cities} cities x {options.currencies} currencies")
+        sections, figures = measure_refresh_stall(options, folder, self.processes)
+        for section in sections:
+            self.report.add(section)
+        self.figures += figures
 
     def _scale(self) -> None:
         folder = self.folder / "scale"

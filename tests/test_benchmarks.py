@@ -30,6 +30,10 @@ SECTION_FIGURES = (
     "median",
     "== summary ==",
     "client cached strip() per call",
+    "== refresh stall: 20 cities x 10 currencies, /v1/strip, 16 conns ==",
+    "== refresh stall: during / idle ==",
+    "refresh stall p99 during/idle, disk",
+    "refresh stall req/s during/idle, disk",
     "scale refresh + render",
     "scale peak RSS",
     "cold start (median)",
@@ -43,7 +47,7 @@ def test_quick_run_prints_every_section(tmp_path):
     output = tmp_path / "benchmarks.md"
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--quick", "--output", str(output)],
-        cwd=ROOT, capture_output=True, text=True, timeout=90, check=False,
+        cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     printed = done.stdout
@@ -62,3 +66,42 @@ def test_quick_run_prints_every_section(tmp_path):
             row = LOAD_ROW.format(server=re.escape(server), path=path)
             assert re.search(row, printed, re.MULTILINE), f"{server} {path}:\n{printed}"
     assert "## summary" in output.read_text(encoding="utf-8")
+
+
+#: A refresh-stall row: cache, phase, req/s, p50 ms, p99 ms, errors, rates, weather, busy, cpu.
+STALL_ROW = (
+    r"^{cache}\s+{phase}\s+[\d,]+\s+[\d.]+\s+[\d.]+\s+\d+\s+[\d.]+\s+[\d.]+\s+\d+%\s+(?:[\d.]+|—)$"
+)
+#: A ratio row: cache, p99 during/idle and its verdict, req/s during/idle and its verdict, issue's.
+STALL_RATIO_ROW = r"^{cache}\s+[\d.]+\s+(?:pass|MISS)\s+[\d.]+\s+(?:pass|MISS)\s+[\d.]+$"
+
+
+def test_refresh_stall_quick_prints_every_line(tmp_path):
+    """`python -m benchmarks.refresh_stall --quick` prints both phases and both ratios per cache."""
+    output = tmp_path / "refresh-stall.md"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.refresh_stall", "--quick", "--output", str(output)],
+        cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = done.stdout
+    headings = [
+        "== machine ==",
+        "== refresh stall: 20 cities x 10 currencies, /v1/strip, 16 conns ==",
+        "== refresh stall: during / idle ==",
+        "== summary ==",
+    ]
+    assert [heading for heading in headings if heading not in printed] == [], printed
+    caches = ["disk"]
+    if "skipped: redis-server not installed" not in printed:
+        caches += ["local redis", "redis 50 ms away"]
+        assert re.search(r"PING round trip [\d.]+ ms through it", printed), printed
+    for cache in caches:
+        for phase in ("idle", "during"):
+            row = STALL_ROW.format(cache=re.escape(cache), phase=phase)
+            assert re.search(row, printed, re.MULTILINE), f"{cache} {phase}:\n{printed}"
+        ratios = STALL_RATIO_ROW.format(cache=re.escape(cache))
+        assert re.search(ratios, printed, re.MULTILINE), f"{cache} ratios:\n{printed}"
+        for figure in ("p99", "req/s"):
+            assert f"refresh stall {figure} during/idle, {cache}" in printed, printed
+    assert "## refresh stall: during / idle" in output.read_text(encoding="utf-8")
