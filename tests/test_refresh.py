@@ -282,3 +282,32 @@ async def test_a_format_error_is_counted_as_a_rejection(settings, store: Store, 
     report = await refresher(settings, store, session, rates=[bad]).refresh_rates()
     assert report.rejections[0].reason == "nbk: USD: published value must be positive"
     assert store.status("rates", ["nbk"])["nbk"].rejected == 1
+
+
+async def test_a_weather_refresh_records_each_source_once(store: Store, session):
+    """Three cities from one source: one status write, a success when any city answered."""
+    settings = make_settings(
+        SETTINGS_YAML.replace(
+            "      timezone: Asia/Almaty\n",
+            "      timezone: Asia/Almaty\n"
+            "    - {id: almaty, name: {en: Almaty}, latitude: 43.24, longitude: 76.89,"
+            " timezone: Asia/Almaty}\n"
+            "    - {id: aktau, name: {en: Aktau}, latitude: 43.65, longitude: 51.16,"
+            " timezone: Asia/Aqtau}\n",
+        )
+    )
+    partly = FakeWeather("open-meteo", {"astana": weather(), "almaty": weather("almaty")})
+    writes: list[str] = []
+    original = store.record
+
+    def counted(kind, source, **kwargs):
+        writes.append(source)
+        return original(kind, source, **kwargs)
+
+    store.record = counted  # type: ignore[method-assign]
+    report = await refresher(settings, store, session, cities=[partly]).refresh_weather()
+    assert report.missing == ["aktau"]
+    assert writes == ["open-meteo"]
+    status = store.status("weather", ["open-meteo"])["open-meteo"]
+    assert status.last_success == NOW
+    assert status.failures == 0

@@ -79,7 +79,7 @@ def _serve_one(
     _use_uvloop()
     where = settings.cache.url if settings.cache.backend == "redis" else settings.cache.directory
     log.info("ticker %s: %s cache at %s", __version__, settings.cache.backend, where)
-    app = create_app(settings, sources=sources)
+    app = create_app(settings, sources=sources, offload=True)
 
     async def reload() -> None:
         try:

@@ -36,7 +36,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from ticker._config import LiveSettings, Settings
 from ticker._data.cache import Stamp, Store
-from ticker._data.refresh import Refresher, RefreshReport, utc_now
+from ticker._data.refresh import RefreshJobs, RefreshReport, utc_now
 from ticker._data.schedule import schedule
 from ticker._models import DataKind
 from ticker._staleness import restamp_due
@@ -81,7 +81,7 @@ class Leadership:
 
     def __init__(
         self,
-        refresher: Refresher,
+        refresher: RefreshJobs,
         live: LiveSettings,
         store: Store,
         *,

@@ -23,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import aiohttp
 
@@ -34,6 +34,7 @@ from ticker._models import Rate, Weather
 from ticker.sources import SourceSet, WeatherSource
 
 __all__ = [
+    "RefreshJobs",
     "RefreshObserver",
     "RefreshReport",
     "Refresher",
@@ -116,6 +117,22 @@ class RefreshObserver:
 
     def stored(self, kind: DataKind, values: Sequence[Rate] | Sequence[Weather]) -> None:
         """Values passed every check and were written to the cache."""
+
+
+class RefreshJobs(Protocol):
+    """What the schedule and the leadership run: a :class:`Refresher`, here or in a child."""
+
+    async def refresh_rates(self) -> RefreshReport:
+        """Refresh every configured currency."""
+        ...
+
+    async def refresh_weather(self) -> RefreshReport:
+        """Refresh every configured city."""
+        ...
+
+    def reconfigure(self, settings: Settings, sources: SourceSet) -> None:
+        """Refresh with new settings and sources from the next refresh on."""
+        ...
 
 
 @dataclass
@@ -264,6 +281,7 @@ class Refresher:
         cities = self.settings.weather.cities
         readings = await asyncio.gather(*(one(city) for city in cities))
         stored = [reading for reading in readings if reading is not None]
+        await asyncio.to_thread(self._record_sources, report)
         await asyncio.to_thread(self._store_weather, stored)
         report.stored = [c.id for c, r in zip(cities, readings, strict=True) if r is not None]
         report.missing = [c.id for c, r in zip(cities, readings, strict=True) if r is None]
@@ -278,15 +296,37 @@ class Refresher:
     ) -> Weather | None:
         for source in sources:
             fetch = functools.partial(source.fetch, self.session, city)
-            reading = await self._attempt(report, source.name, fetch)
+            reading = await self._attempt(report, source.name, fetch, record=False)
             if reading is not None and reading.city == city.id:
                 return reading
         return None
 
+    def _record_sources(self, report: RefreshReport) -> None:
+        """One status per source per refresh: a success if any of its cities answered.
+
+        A weather refresh asks a source once per city; recording each of those
+        would cost two cache round trips per city (400 for 200 cities).
+        """
+        errors: dict[str, str | None] = {}
+        for outcome in report.outcomes:
+            if outcome.skipped:
+                continue
+            if outcome.ok:
+                errors[outcome.source] = None
+            else:
+                errors.setdefault(outcome.source, outcome.error)
+        for name, error in errors.items():
+            self.store.record(report.kind, name, at=self.clock(), error=error)
+
     async def _attempt(
-        self, report: RefreshReport, name: str, fetch: Callable[[], Awaitable[_T]]
+        self,
+        report: RefreshReport,
+        name: str,
+        fetch: Callable[[], Awaitable[_T]],
+        *,
+        record: bool = True,
     ) -> _T | None:
-        """Run one fetch unless the source cools down; record and log the outcome."""
+        """Run one fetch unless the source cools down; log the outcome, record it if asked."""
         breaker = self._breakers.setdefault(name, _Breaker())
         now = self.clock()
         if breaker.open_until is not None and now < breaker.open_until:
@@ -312,7 +352,10 @@ class Refresher:
         elapsed = time.perf_counter() - started
         items = len(result) if isinstance(result, list) else int(result is not None)
         report.outcomes.append(SourceOutcome(name, items, error))
-        await asyncio.to_thread(self.store.record, report.kind, name, at=self.clock(), error=error)
+        if record:
+            await asyncio.to_thread(
+                self.store.record, report.kind, name, at=self.clock(), error=error
+            )
         for observer in self.observers:
             observer.fetched(report.kind, name, error=error, items=items, seconds=elapsed)
         if error is None:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from ticker._config import Settings
-from ticker._data.refresh import Refresher, RefreshReport, utc_now
+from ticker._data.refresh import RefreshJobs, RefreshReport, utc_now
 from ticker._models import DataKind
 
 __all__ = ["RETRY_AFTER", "schedule"]
@@ -78,7 +78,7 @@ class _Job:
 
 
 def schedule(
-    refresher: Refresher,
+    refresher: RefreshJobs,
     settings: Settings,
     *,
     first_runs: Mapping[DataKind, dt.datetime] | None = None,

@@ -29,12 +29,13 @@ from ticker._config import LiveSettings, Settings
 from ticker._data.cache import Stamp, Store, open_store
 from ticker._data.history import History, HistoryObserver
 from ticker._data.leader import Leadership
-from ticker._data.refresh import Refresher, utc_now
+from ticker._data.refresh import Refresher, RefreshJobs, utc_now
 from ticker._exceptions import ListenError
 from ticker._serving.answers import Answers
 from ticker._serving.catalogue import BY_PATH
 from ticker._serving.history_routes import add_history
 from ticker._serving.metrics import Metrics
+from ticker._serving.offload import ChildRefresher, ChildRenderer
 from ticker._serving.openapi import add_openapi, default_endpoints, register
 from ticker._serving.routes import (
     ANSWERS_KEY,
@@ -61,7 +62,7 @@ log = logging.getLogger("ticker.service")
 RequestHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
 SOURCES_KEY = web.AppKey("sources", SourceSet)
-REFRESHER_KEY = web.AppKey("refresher", Refresher)
+OFFLOAD_KEY = web.AppKey("offload", ChildRenderer)
 CHANGED_KEY = web.AppKey("snapshot-changed", asyncio.Event)
 
 #: How often a process looks for a new stamp when nobody told it of one.
@@ -80,17 +81,30 @@ async def _own_store(app: web.Application) -> AsyncIterator[None]:
     await asyncio.to_thread(app[STORE_KEY].close)
 
 
+async def _own_renderer(app: web.Application) -> AsyncIterator[None]:
+    renderer = app[OFFLOAD_KEY]
+    starting = asyncio.create_task(renderer.start(app[LIVE_KEY].current), name="ticker-renderer")
+    yield
+    starting.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await starting
+    await asyncio.to_thread(renderer.close)
+
+
 async def _keep_fresh(app: web.Application) -> AsyncIterator[None]:
     """Own the upstream HTTP session and, while this process leads, the refresh jobs."""
     live = app[LIVE_KEY]
     async with aiohttp.ClientSession(
         headers={"User-Agent": USER_AGENT}, timeout=aiohttp.ClientTimeout(total=60)
     ) as session:
-        observers = [app[METRICS_KEY], HistoryObserver(app[HISTORY_STORE_KEY])]
-        refresher = Refresher(
-            live.current, app[SOURCES_KEY], app[STORE_KEY], session, observers=observers
-        )
-        app[REFRESHER_KEY] = refresher
+        refresher: RefreshJobs
+        if OFFLOAD_KEY in app:  # the refresh runs in a child process; metrics hear it here
+            refresher = ChildRefresher(live.current, observers=[app[METRICS_KEY]])
+        else:
+            observers = [app[METRICS_KEY], HistoryObserver(app[HISTORY_STORE_KEY])]
+            refresher = Refresher(
+                live.current, app[SOURCES_KEY], app[STORE_KEY], session, observers=observers
+            )
         changed = app[CHANGED_KEY]
         leadership = Leadership(
             refresher, live, app[STORE_KEY], lease=live.current.cache.lease,
@@ -104,12 +118,28 @@ async def _keep_fresh(app: web.Application) -> AsyncIterator[None]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            if isinstance(refresher, ChildRefresher):
+                await asyncio.to_thread(refresher.close)
 
 
-async def _render(holder: SnapshotHolder) -> None:
-    """Render the cache's contents off the loop when they (or the settings) changed."""
-    if not holder.read or await asyncio.to_thread(holder.changed):
+async def _render(app: web.Application) -> None:
+    """Render the cache's contents off the loop when they (or the settings) changed.
+
+    With a child renderer the serving process only reads the stamp and swaps the
+    snapshot in; otherwise it renders in a thread.
+    """
+    holder = app[SNAPSHOTS_KEY]
+    if holder.read and not await asyncio.to_thread(holder.changed):
+        return
+    renderer = app.get(OFFLOAD_KEY)
+    if renderer is None or not renderer.ready:
+        # The first snapshot is rendered here, while the child process starts: a
+        # service answers with values at once, not after a child's start-up.
         await asyncio.to_thread(holder.reload)
+        return
+    leadership = app.get(LEADERSHIP_KEY)
+    leading = leadership is not None and leadership.leading
+    holder.install(await renderer.render(app[LIVE_KEY].current, audit=leading))
 
 
 async def _watch_snapshots(app: web.Application) -> AsyncIterator[None]:
@@ -125,7 +155,7 @@ async def _watch_snapshots(app: web.Application) -> AsyncIterator[None]:
     async def render() -> None:
         nonlocal failing
         try:
-            await _render(holder)
+            await _render(app)
         except Exception as exc:
             if not failing:
                 log.warning(
@@ -194,11 +224,15 @@ def create_app(
     store: Store | None = None,
     sources: SourceSet | None = None,
     clock: Callable[[], dt.datetime] = utc_now,
+    offload: bool = False,
 ) -> web.Application:
     """Build the service; no I/O happens until it starts.
 
     ``store`` defaults to the configured cache, opened here and closed with the app.
     With ``sources``, the app refreshes the cache on schedule (once at start-up).
+    With ``offload`` (what ``ticker serve`` does), the refresh and the rendering run
+    in child processes (:mod:`ticker._serving.offload`), which build the sources from
+    the settings' registered adapters themselves.
     """
     app = web.Application()
     live = app[LIVE_KEY] = LiveSettings(settings)
@@ -219,6 +253,9 @@ def create_app(
     app[METRICS_KEY] = Metrics(holder)
     app[ASSETS_KEY] = Assets(live)
     app[CHANGED_KEY] = asyncio.Event()
+    if offload:
+        app[OFFLOAD_KEY] = ChildRenderer()
+        app.cleanup_ctx.append(_own_renderer)
     app.cleanup_ctx.append(_watch_snapshots)
     if sources is not None:
         app[SOURCES_KEY] = sources

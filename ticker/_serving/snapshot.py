@@ -28,7 +28,7 @@ from ticker._config import LiveSettings, Settings
 from ticker._data.cache import Stamp, Store
 from ticker._data.history import History
 from ticker._models import Attribution, Rate, Weather
-from ticker._serving.catalogue import BY_NAME, FORMS
+from ticker._serving.catalogue import BY_NAME, FORMS, THEMES
 from ticker._serving.responses import etag_of
 from ticker._staleness import next_change, rates_today
 from ticker._strip.build import build_strip, rates_text, weather_text
@@ -92,6 +92,14 @@ class Variant:
         return (self.etag, self.gzip_etag, self.brotli_etag)
 
 
+def _incomplete(strips: Mapping[str, Strip]) -> bool:
+    """Whether some configured item has no value to show (missing or hidden)."""
+    strip = next(iter(strips.values()), None)
+    return strip is not None and (
+        any(item.missing for item in strip.rates) or any(w.missing for w in strip.weather)
+    )
+
+
 class Snapshot:
     """The strip of one stamp, in every language and form."""
 
@@ -102,25 +110,34 @@ class Snapshot:
         strips: Mapping[str, Strip],
         next_change_at: dt.datetime | None,
         sparklines: Mapping[str, str] | None = None,
+        *,
+        rendered: Mapping[tuple[str, str, str], Variant] | None = None,
+        incomplete: bool | None = None,
     ) -> None:
         self.settings = settings
         self.stamp = stamp
         self.strips = strips
         self.next_change_at = next_change_at
         self.sparklines = sparklines or {}
-        self._variants: dict[tuple[str, str, str], Variant] = {}
-        theme = settings.widget.theme
-        for lang in strips:
-            for form in FORMS:
-                self.variant(form.name, lang, theme)
+        self._variants: dict[tuple[str, str, str], Variant] = dict(rendered or {})
+        self.incomplete = _incomplete(strips) if incomplete is None else incomplete
+        if rendered is None:
+            theme = settings.widget.theme
+            for lang in strips:
+                for form in FORMS:
+                    self.variant(form.name, lang, theme)
 
     @property
-    def incomplete(self) -> bool:
-        """Whether some configured item has no value to show (missing or hidden)."""
-        strip = next(iter(self.strips.values()), None)
-        return strip is not None and (
-            any(item.missing for item in strip.rates) or any(w.missing for w in strip.weather)
-        )
+    def variants(self) -> Mapping[tuple[str, str, str], Variant]:
+        """Every variant rendered so far, by (form, language, theme)."""
+        return self._variants
+
+    def render_all(self) -> None:
+        """Render every variant a request can ask for: each page form in every theme too."""
+        for lang in self.strips:
+            for form in FORMS:
+                for theme in THEMES if form.page else (self.settings.widget.theme,):
+                    self.variant(form.name, lang, theme)
 
     def variant(self, form: str, lang: str, theme: str | None = None) -> Variant:
         """The variant of ``form`` in ``lang`` (and ``theme`` for the widget's pages)."""
@@ -269,6 +286,11 @@ class SnapshotHolder:
             return True
         stamp = self.store.stamp()
         return stamp is not None and stamp != self.current.stamp
+
+    def install(self, snapshot: Snapshot) -> None:
+        """Serve ``snapshot`` (rendered elsewhere, in a child process) from now on."""
+        self.current = snapshot
+        log.debug("snapshot %s installed", snapshot.stamp.version)
 
     def reload(self) -> Snapshot:
         """Render the cache's current contents and make them current (blocking)."""

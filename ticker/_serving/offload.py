@@ -1,0 +1,343 @@
+"""Refresh and render in child processes, so that serving never shares its GIL with them.
+
+A refresh of 200 cities and a snapshot of every language and form are a few hundred
+milliseconds of Python each.  In a thread of the serving process they hold the GIL
+that the event loop needs for every request: measured with
+``python -m benchmarks.refresh_stall``, the p99 of ``/v1/strip`` grew 14 to 20 times
+during back-to-back refreshes.  ``ticker serve`` therefore runs them in two child
+processes of its own (``concurrent.futures.ProcessPoolExecutor``, one worker each,
+started with ``spawn`` and at a lower CPU priority), and the serving process only
+swaps in what they made:
+
+* :class:`ChildRefresher` has the refresher's interface; the leadership schedules it
+  as it would the refresher.  The child builds the sources from the settings, owns
+  its HTTP session, its circuit breakers and the history it records; what its
+  refresh observers heard comes back with the report and is told to the serving
+  process's observers (the metrics).
+* :class:`ChildRenderer` reads the cache and renders a snapshot in the child; the
+  bytes of every variant, their ETags and what ``/readyz`` needs come back, and
+  the strips are parsed from their JSON only when asked for.  The leader's child
+  appends the audit as it renders.
+
+A child that dies is replaced by the next call (the call that met it fails, is
+logged, and the last good snapshot stays served).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import ctypes
+import datetime as dt
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from ticker._config import Settings
+from ticker._data.cache import Stamp, Store, open_store
+from ticker._data.history import History, HistoryObserver
+from ticker._data.refresh import Refresher, RefreshObserver, RefreshReport, Rejection
+from ticker._logs import configure_logging
+from ticker._models import DataKind
+from ticker._serving.snapshot import Snapshot, Variant, build_snapshot
+from ticker._version import USER_AGENT
+from ticker._wire import Strip
+from ticker.sources import SourceSet, attributions, build_sources
+
+__all__ = ["CHILD_NICENESS", "ChildRefresher", "ChildRenderer", "Rendered"]
+
+log = logging.getLogger("ticker.offload")
+
+#: How much lower the children's CPU priority is: serving comes first on a busy host.
+CHILD_NICENESS = 10
+#: prctl(2): the signal a process gets when its parent ends.
+_PR_SET_PDEATHSIG = 1
+
+
+def _pool(settings: Settings) -> concurrent.futures.ProcessPoolExecutor:
+    """One child process, started afresh (no fork of a process with threads and a loop)."""
+    return concurrent.futures.ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_child,
+        initargs=(settings.logging.level, settings.logging.format),
+    )
+
+
+def _start_child(level: str, form: str) -> None:
+    """In the child: die with the serving process, log as it does, at a lower priority."""
+    _die_with(os.getppid())
+    configure_logging(level, form)
+    with contextlib.suppress(OSError):
+        os.nice(CHILD_NICENESS)
+
+
+def _die_with(parent: int) -> None:
+    """End this process when ``parent`` ends, even by SIGKILL: no orphan keeps running.
+
+    Linux says so at once (``PR_SET_PDEATHSIG``); elsewhere, and as a second line of
+    defence, a thread notices within a second that the parent changed.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent ended before the request took hold
+        os._exit(0)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="ticker-parent-watch", daemon=True).start()
+
+
+class _Pooled:
+    """A child process to run calls in, replaced when it died."""
+
+    def __init__(self) -> None:
+        self._executor: concurrent.futures.ProcessPoolExecutor | None = None
+
+    async def call(self, settings: Settings, function: Callable[..., Any], *args: Any) -> Any:
+        """``function(*args)`` in the child; a child that died is replaced at the next call."""
+        if self._executor is None:
+            self._executor = _pool(settings)
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, function, *args)
+        except concurrent.futures.BrokenExecutor:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None  # the next call starts a new child
+            raise
+
+    def close(self) -> None:
+        """Stop the child (it finishes the call it runs)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+# -- the refresh --------------------------------------------------------------------
+
+
+@dataclass
+class _Heard:
+    """What the child's refresh observers heard, to be told again in the serving process."""
+
+    fetched: list[tuple[DataKind, str, str | None, int, float]] = field(default_factory=list)
+    rejected: list[tuple[DataKind, Rejection]] = field(default_factory=list)
+
+
+class _Recorder(RefreshObserver):
+    def __init__(self) -> None:
+        self.heard = _Heard()
+
+    def fetched(
+        self, kind: DataKind, source: str, *, error: str | None, items: int, seconds: float
+    ) -> None:
+        self.heard.fetched.append((kind, source, error, items, seconds))
+
+    def rejected(self, kind: DataKind, rejection: Rejection) -> None:
+        self.heard.rejected.append((kind, rejection))
+
+
+@dataclass
+class _ChildState:
+    """The refresher of a child process, kept between calls (its breakers with it)."""
+
+    settings: Settings
+    loop: asyncio.AbstractEventLoop
+    store: Store
+    refresher: Refresher
+    recorder: _Recorder
+
+
+_state: _ChildState | None = None
+
+
+def _child_state(settings: Settings) -> _ChildState:
+    global _state
+    if _state is None:
+        loop = asyncio.new_event_loop()
+        store = open_store(settings.cache)
+        session = loop.run_until_complete(_session())
+        recorder = _Recorder()
+        history = History(store.backend, settings.history, clock=_utc_now)
+        observers = [recorder, HistoryObserver(history)]
+        refresher = Refresher(
+            settings, build_sources(settings), store, session, observers=observers
+        )
+        _state = _ChildState(settings, loop, store, refresher, recorder)
+    elif settings != _state.settings:
+        _state.settings = settings
+        _state.refresher.reconfigure(settings, build_sources(settings))
+    return _state
+
+
+async def _session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        headers={"User-Agent": USER_AGENT}, timeout=aiohttp.ClientTimeout(total=60)
+    )
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _refresh_in_child(settings: Settings, kind: DataKind) -> tuple[RefreshReport, _Heard]:
+    state = _child_state(settings)
+    state.recorder.heard = _Heard()
+    job = state.refresher.refresh_rates if kind == "rates" else state.refresher.refresh_weather
+    report = state.loop.run_until_complete(job())
+    return report, state.recorder.heard
+
+
+class ChildRefresher:
+    """The refresher's interface, run in a child process; observers hear it here."""
+
+    def __init__(self, settings: Settings, observers: Sequence[RefreshObserver] = ()) -> None:
+        self.settings = settings
+        self.observers = list(observers)
+        self._child = _Pooled()
+
+    def reconfigure(self, settings: Settings, sources: SourceSet) -> None:
+        """Refresh with new settings from the next refresh on (the child builds the sources)."""
+        self.settings = settings
+
+    async def refresh_rates(self) -> RefreshReport:
+        """Refresh every configured currency, in the child."""
+        return await self._refresh("rates")
+
+    async def refresh_weather(self) -> RefreshReport:
+        """Refresh every configured city, in the child."""
+        return await self._refresh("weather")
+
+    async def _refresh(self, kind: DataKind) -> RefreshReport:
+        report: RefreshReport
+        heard: _Heard
+        try:
+            report, heard = await self._child.call(
+                self.settings, _refresh_in_child, self.settings, kind
+            )
+        except Exception as exc:  # the child died or broke: nothing was stored, say so
+            log.error("the %s refresh failed in its child process: %s", kind, exc)
+            wanted = (
+                self.settings.rates.currencies
+                if kind == "rates"
+                else [city.id for city in self.settings.weather.cities]
+            )
+            return RefreshReport(kind, missing=list(wanted))
+        for observer in self.observers:
+            for fetched_kind, source, error, items, seconds in heard.fetched:
+                observer.fetched(fetched_kind, source, error=error, items=items, seconds=seconds)
+            for rejected_kind, rejection in heard.rejected:
+                observer.rejected(rejected_kind, rejection)
+        return report
+
+    def close(self) -> None:
+        """Stop the child process."""
+        self._child.close()
+
+
+# -- the snapshot -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A snapshot as the child sends it: bytes, and what serving needs besides them."""
+
+    stamp: Stamp
+    next_change_at: dt.datetime | None
+    variants: Mapping[tuple[str, str, str], Variant]
+    strip_json: Mapping[str, bytes]
+    sparklines: Mapping[str, str]
+    incomplete: bool
+
+
+_render_store: Store | None = None
+
+
+def _render_in_child(settings: Settings, audit: bool) -> Rendered:
+    global _render_store
+    if _render_store is None:
+        _render_store = open_store(settings.cache)
+    history = History(_render_store.backend, settings.history, clock=_utc_now)
+    snapshot = build_snapshot(
+        settings, _render_store, attributions(settings), clock=_utc_now, history=history
+    )
+    snapshot.render_all()
+    if audit and snapshot.stamp.version not in ("unread", "unstamped"):
+        strip = snapshot.strips[settings.default_language]
+        try:
+            history.audit_strip(strip, snapshot.stamp.generated_at)
+        except Exception:  # the audit must never stop the serving
+            log.exception("cannot append to the audit log")
+    strip_json: dict[str, bytes] = {
+        lang: snapshot.variant("strip", lang).body for lang in settings.languages
+    }
+    return Rendered(
+        snapshot.stamp, snapshot.next_change_at, snapshot.variants, strip_json,
+        snapshot.sparklines, snapshot.incomplete,
+    )  # fmt: skip
+
+
+class _ParsedStrips(Mapping[str, Strip]):
+    """Each language's strip, parsed from the JSON body on first use (rare: /readyz, metrics)."""
+
+    def __init__(self, bodies: Mapping[str, bytes]) -> None:
+        self._bodies = bodies
+        self._parsed: dict[str, Strip] = {}
+
+    def __getitem__(self, lang: str) -> Strip:
+        found = self._parsed.get(lang)
+        if found is None:
+            found = self._parsed[lang] = Strip.model_validate_json(self._bodies[lang])
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._bodies)
+
+    def __len__(self) -> int:
+        return len(self._bodies)
+
+
+def _started() -> bool:
+    return True
+
+
+class ChildRenderer:
+    """Reads the cache and renders the snapshot in a child process."""
+
+    def __init__(self) -> None:
+        self._child = _Pooled()
+        self.ready = False
+
+    async def start(self, settings: Settings) -> None:
+        """Start the child process; :attr:`ready` once it answers."""
+        try:
+            self.ready = await self._child.call(settings, _started)
+        except Exception as exc:  # rendering stays in this process, in a thread
+            log.error("cannot start the rendering process, rendering here: %s", exc)
+
+    async def render(self, settings: Settings, *, audit: bool) -> Snapshot:
+        """The snapshot of the cache's contents now; ``audit`` appends it to the audit log."""
+        rendered: Rendered = await self._child.call(settings, _render_in_child, settings, audit)
+        strips = _ParsedStrips(rendered.strip_json)
+        return Snapshot(
+            settings, rendered.stamp, strips, rendered.next_change_at, rendered.sparklines,
+            rendered=rendered.variants, incomplete=rendered.incomplete,
+        )  # fmt: skip
+
+    def close(self) -> None:
+        """Stop the child process."""
+        self._child.close()
