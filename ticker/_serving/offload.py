@@ -46,7 +46,7 @@ import aiohttp
 from ticker._config import Settings
 from ticker._data.cache import Stamp, Store, open_store
 from ticker._data.history import History, HistoryObserver
-from ticker._data.refresh import Refresher, RefreshObserver, RefreshReport, Rejection
+from ticker._data.refresh import Refresher, RefreshObserver, RefreshReport, Rejection, utc_now
 from ticker._logs import configure_logging
 from ticker._models import DataKind
 from ticker._serving.snapshot import Snapshot, Variant, build_snapshot
@@ -166,6 +166,7 @@ class _ChildState:
     store: Store
     refresher: Refresher
     recorder: _Recorder
+    history: History
 
 
 _state: _ChildState | None = None
@@ -178,14 +179,15 @@ def _child_state(settings: Settings) -> _ChildState:
         store = open_store(settings.cache)
         session = loop.run_until_complete(_session())
         recorder = _Recorder()
-        history = History(store.backend, settings.history, clock=_utc_now)
+        history = History(store.backend, settings.history, clock=utc_now)
         observers = [recorder, HistoryObserver(history)]
         refresher = Refresher(
             settings, build_sources(settings), store, session, observers=observers
         )
-        _state = _ChildState(settings, loop, store, refresher, recorder)
+        _state = _ChildState(settings, loop, store, refresher, recorder, history)
     elif settings != _state.settings:
         _state.settings = settings
+        _state.history.settings = settings.history
         _state.refresher.reconfigure(settings, build_sources(settings))
     return _state
 
@@ -194,10 +196,6 @@ async def _session() -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
         headers={"User-Agent": USER_AGENT}, timeout=aiohttp.ClientTimeout(total=60)
     )
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _refresh_in_child(settings: Settings, kind: DataKind) -> tuple[RefreshReport, _Heard]:
@@ -288,9 +286,9 @@ def _render_in_child(settings: Settings, audit: bool) -> Rendered:
     global _render_store
     if _render_store is None:
         _render_store = open_store(settings.cache)
-    history = History(_render_store.backend, settings.history, clock=_utc_now)
+    history = History(_render_store.backend, settings.history, clock=utc_now)
     snapshot = build_snapshot(
-        settings, _render_store, attributions(settings), clock=_utc_now, history=history
+        settings, _render_store, attributions(settings), clock=utc_now, history=history
     )
     snapshot.render_all()
     if audit and snapshot.stamp.version not in ("unread", "unstamped"):
