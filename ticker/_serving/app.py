@@ -139,7 +139,8 @@ async def _render(app: web.Application) -> None:
         return
     leadership = app.get(LEADERSHIP_KEY)
     leading = leadership is not None and leadership.leading
-    holder.install(await renderer.render(app[LIVE_KEY].current, audit=leading))
+    served = holder.current.served
+    holder.install(await renderer.render(app[LIVE_KEY].current, audit=leading, wanted=served))
 
 
 async def _watch_snapshots(app: web.Application) -> AsyncIterator[None]:

@@ -37,7 +37,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -282,23 +282,27 @@ class Rendered:
 _render_store: Store | None = None
 
 
-def _render_in_child(settings: Settings, audit: bool) -> Rendered:
+def _render_in_child(
+    settings: Settings, audit: bool, wanted: frozenset[tuple[str, str, str]]
+) -> Rendered:
     global _render_store
     if _render_store is None:
         _render_store = open_store(settings.cache)
     history = History(_render_store.backend, settings.history, clock=utc_now)
     snapshot = build_snapshot(
-        settings, _render_store, attributions(settings), clock=utc_now, history=history
-    )
-    snapshot.render_all()
+        settings, _render_store, attributions(settings), clock=utc_now, history=history,
+        eager=False,
+    )  # fmt: skip
+    snapshot.render(wanted | snapshot.defaults())
     if audit and snapshot.stamp.version not in ("unread", "unstamped"):
         strip = snapshot.strips[settings.default_language]
         try:
             history.audit_strip(strip, snapshot.stamp.generated_at)
         except Exception:  # the audit must never stop the serving
             log.exception("cannot append to the audit log")
+    # The same bytes as each language's "strip" variant, without compressing those not served.
     strip_json: dict[str, bytes] = {
-        lang: snapshot.variant("strip", lang).body for lang in settings.languages
+        lang: strip.model_dump_json().encode() for lang, strip in snapshot.strips.items()
     }
     return Rendered(
         snapshot.stamp, snapshot.next_change_at, snapshot.variants, strip_json,
@@ -344,9 +348,21 @@ class ChildRenderer:
         except Exception as exc:  # rendering stays in this process, in a thread
             log.error("cannot start the rendering process, rendering here: %s", exc)
 
-    async def render(self, settings: Settings, *, audit: bool) -> Snapshot:
-        """The snapshot of the cache's contents now; ``audit`` appends it to the audit log."""
-        rendered: Rendered = await self._child.call(settings, _render_in_child, settings, audit)
+    async def render(
+        self,
+        settings: Settings,
+        *,
+        audit: bool,
+        wanted: Iterable[tuple[str, str, str]] = (),
+    ) -> Snapshot:
+        """The snapshot of the cache's contents now; ``audit`` appends it to the audit log.
+
+        The child renders the ``wanted`` variants (those the last snapshot served) and
+        every form in the default language; any other is rendered here when first asked.
+        """
+        rendered: Rendered = await self._child.call(
+            settings, _render_in_child, settings, audit, frozenset(wanted)
+        )
         strips = _ParsedStrips(rendered.strip_json)
         return Snapshot(
             settings, rendered.stamp, strips, rendered.next_change_at, rendered.sparklines,

@@ -21,14 +21,14 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from ticker._config import LiveSettings, Settings
 from ticker._data.cache import Stamp, Store
 from ticker._data.history import History
 from ticker._models import Attribution, Rate, Weather
-from ticker._serving.catalogue import BY_NAME, FORMS, THEMES
+from ticker._serving.catalogue import BY_NAME, FORMS
 from ticker._serving.responses import etag_of
 from ticker._staleness import next_change, rates_today
 from ticker._strip.build import build_strip, rates_text, weather_text
@@ -113,6 +113,7 @@ class Snapshot:
         *,
         rendered: Mapping[tuple[str, str, str], Variant] | None = None,
         incomplete: bool | None = None,
+        eager: bool = True,
     ) -> None:
         self.settings = settings
         self.stamp = stamp
@@ -120,8 +121,10 @@ class Snapshot:
         self.next_change_at = next_change_at
         self.sparklines = sparklines or {}
         self._variants: dict[tuple[str, str, str], Variant] = dict(rendered or {})
+        #: The variants answers were prepared from: what the next snapshot renders first.
+        self.served: set[tuple[str, str, str]] = set()
         self.incomplete = _incomplete(strips) if incomplete is None else incomplete
-        if rendered is None:
+        if rendered is None and eager:
             theme = settings.widget.theme
             for lang in strips:
                 for form in FORMS:
@@ -132,16 +135,21 @@ class Snapshot:
         """Every variant rendered so far, by (form, language, theme)."""
         return self._variants
 
-    def render_all(self) -> None:
-        """Render every variant a request can ask for: each page form in every theme too."""
-        for lang in self.strips:
-            for form in FORMS:
-                for theme in THEMES if form.page else (self.settings.widget.theme,):
-                    self.variant(form.name, lang, theme)
+    def render(self, keys: Iterable[tuple[str, str, str]]) -> None:
+        """Render these variants now (those of languages not shown are skipped)."""
+        for form, lang, theme in keys:
+            if lang in self.strips and form in BY_NAME:
+                self._variants.setdefault((form, lang, theme), self._render(form, lang, theme))
+
+    def defaults(self) -> set[tuple[str, str, str]]:
+        """Every form in the default language and theme: rendered whatever was served."""
+        lang, theme = self.settings.default_language, self.settings.widget.theme
+        return {(form.name, lang, theme) for form in FORMS}
 
     def variant(self, form: str, lang: str, theme: str | None = None) -> Variant:
         """The variant of ``form`` in ``lang`` (and ``theme`` for the widget's pages)."""
         key = (form, lang, theme or self.settings.widget.theme)
+        self.served.add(key)
         found = self._variants.get(key)
         if found is None:
             found = self._variants[key] = self._render(*key)
@@ -181,8 +189,13 @@ def render_snapshot(
     held: Mapping[str, Rate] | None = None,
     credits: Mapping[str, Attribution] | None = None,
     sparklines: Mapping[str, str] | None = None,
+    eager: bool = True,
 ) -> Snapshot:
-    """Render the strip of these values at the stamp's time, in every configured language."""
+    """Render the strip of these values at the stamp's time, in every configured language.
+
+    ``eager`` renders every form in the configured theme at once; without it, each
+    variant is rendered when first asked for.
+    """
     now = stamp.generated_at
     strips: dict[str, Strip] = {
         lang: build_strip(
@@ -190,7 +203,8 @@ def render_snapshot(
         )
         for lang in settings.languages
     }
-    return Snapshot(settings, stamp, strips, next_change(settings, rates, weather, now), sparklines)
+    moment = next_change(settings, rates, weather, now)
+    return Snapshot(settings, stamp, strips, moment, sparklines, eager=eager)
 
 
 def build_snapshot(
@@ -200,6 +214,7 @@ def build_snapshot(
     *,
     clock: Callable[[], dt.datetime],
     history: History | None = None,
+    eager: bool = True,
 ) -> Snapshot:
     """Read the cache once and render the strip in every configured language (blocking)."""
     stamp = store.stamp() or Stamp(version="unstamped", generated_at=clock())
@@ -215,7 +230,14 @@ def build_snapshot(
     )
     sparklines = {code: render_sparkline(values) for code, values in series.items()}
     return render_snapshot(
-        settings, stamp, rates, weather, held=held, credits=credits, sparklines=sparklines
+        settings,
+        stamp,
+        rates,
+        weather,
+        held=held,
+        credits=credits,
+        sparklines=sparklines,
+        eager=eager,
     )
 
 
