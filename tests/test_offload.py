@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,17 @@ async def test_the_children_end_with_a_killed_service(tmp_path):
                 break
             await asyncio.sleep(0.1)
     assert not any(_alive(pid) for pid in children)
+
+
+def test_a_child_whose_parent_is_gone_at_start_ends_at_once():
+    """A child that starts after the serving process died does not wait as an orphan."""
+    # The serving process hands its pid to the child's start: here one that is gone.
+    code = (
+        "import time; from ticker._serving.offload import _start_child; "
+        "_start_child(2 ** 22 + 12345, 'info', 'text'); time.sleep(10); print('still running')"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=8, check=False
+    )
+    assert run.returncode == 0
+    assert "still running" not in run.stdout

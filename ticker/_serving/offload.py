@@ -72,13 +72,17 @@ def _pool(settings: Settings) -> concurrent.futures.ProcessPoolExecutor:
         max_workers=1,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_child,
-        initargs=(settings.logging.level, settings.logging.format),
+        initargs=(os.getpid(), settings.logging.level, settings.logging.format),
     )
 
 
-def _start_child(level: str, form: str) -> None:
-    """In the child: die with the serving process, log as it does, at a lower priority."""
-    _die_with(os.getppid())
+def _start_child(parent: int, level: str, form: str) -> None:
+    """In the child: die with the serving process, log as it does, at a lower priority.
+
+    ``parent`` is the serving process's pid as it knew it: read here, it could already
+    be init's, if the serving process died while this one started.
+    """
+    _die_with(parent)
     configure_logging(level, form)
     with contextlib.suppress(OSError):
         os.nice(CHILD_NICENESS)
