@@ -26,7 +26,7 @@ import aiohttp
 from aiohttp import web
 
 from ticker._config import LiveSettings, Settings
-from ticker._data.cache import Stamp, Store, open_store
+from ticker._data.cache import Store, open_store
 from ticker._data.history import History, HistoryObserver
 from ticker._data.leader import Leadership
 from ticker._data.refresh import Refresher, RefreshJobs, utc_now
@@ -51,7 +51,7 @@ from ticker._serving.routes import (
     answer,
     routes,
 )
-from ticker._serving.snapshot import Snapshot, SnapshotHolder
+from ticker._serving.snapshot import Snapshot, SnapshotHolder, audit_snapshot
 from ticker._version import USER_AGENT
 from ticker.sources import SourceSet
 
@@ -204,19 +204,10 @@ def _auditor(app: web.Application, history: History) -> Callable[[Snapshot], Non
 
     def audit(snapshot: Snapshot) -> None:
         leadership = app.get(LEADERSHIP_KEY)
-        if leadership is None or not leadership.leading or not _stamped(snapshot.stamp):
-            return
-        strip = snapshot.strips[snapshot.settings.default_language]
-        try:
-            history.audit_strip(strip, snapshot.stamp.generated_at)
-        except Exception:  # the audit must never stop the serving
-            log.exception("cannot append to the audit log")
+        if leadership is not None and leadership.leading:
+            audit_snapshot(history, snapshot)
 
     return audit
-
-
-def _stamped(stamp: Stamp) -> bool:
-    return stamp.version not in ("unread", "unstamped")
 
 
 def create_app(

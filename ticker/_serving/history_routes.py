@@ -215,6 +215,9 @@ async def get_audit(request: web.Request) -> web.Response:
     )  # fmt: skip
 
 
+#: The answer of either endpoint when the shared cache cannot be read.
+UNAVAILABLE = Response("The shared cache cannot be read.", ErrorBody, headers=(NO_STORE,))
+
 #: The OpenAPI description of the two endpoints (see ticker._serving.openapi).
 HISTORY_ENDPOINTS = (
     Endpoint(
@@ -224,7 +227,7 @@ HISTORY_ENDPOINTS = (
             200: Response("A point per publication date.", HistoryAnswer, headers=(CACHE_CONTROL,)),
             400: BAD_REQUEST,
             404: Response("Not a configured currency.", ErrorBody, headers=(NO_STORE,)),
-            503: Response("The shared cache cannot be read.", ErrorBody, headers=(NO_STORE,)),
+            503: UNAVAILABLE,
         },
         (
             Parameter("code", "A configured currency code.", lambda s: enum(s.rates.currencies),
@@ -241,7 +244,7 @@ HISTORY_ENDPOINTS = (
         {
             200: Response("Each shown item at that moment.", AuditAnswer, headers=(NO_STORE,)),
             400: BAD_REQUEST,
-            503: Response("The shared cache cannot be read.", ErrorBody, headers=(NO_STORE,)),
+            503: UNAVAILABLE,
         },
         (
             Parameter("at", "The moment, ISO 8601 with an offset.",

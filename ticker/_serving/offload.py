@@ -49,7 +49,7 @@ from ticker._data.history import History, HistoryObserver
 from ticker._data.refresh import Refresher, RefreshObserver, RefreshReport, Rejection, utc_now
 from ticker._logs import configure_logging
 from ticker._models import DataKind
-from ticker._serving.snapshot import Snapshot, Variant, build_snapshot
+from ticker._serving.snapshot import Snapshot, Variant, audit_snapshot, build_snapshot
 from ticker._version import USER_AGENT
 from ticker._wire import Strip
 from ticker.sources import SourceSet, attributions, build_sources
@@ -298,12 +298,8 @@ def _render_in_child(
         eager=False,
     )  # fmt: skip
     snapshot.render(wanted | snapshot.defaults())
-    if audit and snapshot.stamp.version not in ("unread", "unstamped"):
-        strip = snapshot.strips[settings.default_language]
-        try:
-            history.audit_strip(strip, snapshot.stamp.generated_at)
-        except Exception:  # the audit must never stop the serving
-            log.exception("cannot append to the audit log")
+    if audit:
+        audit_snapshot(history, snapshot)
     # The same bytes as each language's "strip" variant, without compressing those not served.
     strip_json: dict[str, bytes] = {
         lang: strip.model_dump_json().encode() for lang, strip in snapshot.strips.items()

@@ -40,6 +40,7 @@ __all__ = [
     "Snapshot",
     "SnapshotHolder",
     "Variant",
+    "audit_snapshot",
     "build_snapshot",
     "render_snapshot",
     "strip_from_store",
@@ -49,6 +50,8 @@ log = logging.getLogger("ticker.snapshot")
 
 #: The version of the snapshot served before the cache could be read.
 UNREAD = "unread"
+#: The version of a snapshot of a cache no refresh has stamped yet.
+UNSTAMPED = "unstamped"
 
 #: Bodies this small are sent as they are: gzip would not pay for its header.
 GZIP_FROM_BYTES = 256
@@ -217,7 +220,7 @@ def build_snapshot(
     eager: bool = True,
 ) -> Snapshot:
     """Read the cache once and render the strip in every configured language (blocking)."""
-    stamp = store.stamp() or Stamp(version="unstamped", generated_at=clock())
+    stamp = store.stamp() or Stamp(version=UNSTAMPED, generated_at=clock())
     codes = settings.rates.currencies
     rates = store.rates(codes)
     weather = store.weather([city.id for city in settings.weather.cities])
@@ -239,6 +242,20 @@ def build_snapshot(
         sparklines=sparklines,
         eager=eager,
     )
+
+
+def audit_snapshot(history: History, snapshot: Snapshot) -> None:
+    """Append what a stamped snapshot shows to the audit log; a failure is only logged.
+
+    Only the refresh leader calls it, so the log has one writer.
+    """
+    if snapshot.stamp.version in (UNREAD, UNSTAMPED):
+        return  # shown at no stamp's time: nothing the fleet published
+    strip = snapshot.strips[snapshot.settings.default_language]
+    try:
+        history.audit_strip(strip, snapshot.stamp.generated_at)
+    except Exception:  # the audit must never stop the serving
+        log.exception("cannot append to the audit log")
 
 
 def strip_from_store(

@@ -135,8 +135,7 @@ def render_frame(
 
 def render_text(strip: Strip) -> str:
     """The strip as one line of plain text, for terminals, bots and SMS."""
-    text: str = strip.text
-    return text + "\n"
+    return strip.text + "\n"
 
 
 # -- sparklines: a rate's last publications as a tiny inline SVG ---------------------
