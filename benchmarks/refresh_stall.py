@@ -17,12 +17,19 @@ proxy delaying each direction by 25 ms (``benchmarks/_delay_proxy.py``).
 Per cache, one process is measured twice with the same load (wrk ``-t1 -c16``):
 
 * idle: refreshes every hour, the cache filled and the strip settled;
+* floor: idle again, with one core of busy loop at the lowest CPU priority
+  (``SCHED_IDLE``) beside it and no ticker work: what any work on the other core costs
+  this host, the best a refresh done on the same machine can hope for;
 * during: after SIGHUP with ``refresh: 1s`` for both kinds, so refreshes run back
   to back (the fake upstreams count their requests over the load, to show it).
 
+The fake upstreams stand for servers on other machines, so their thread runs at
+``SCHED_IDLE`` too: on two cores their CPU would otherwise be charged to the service.
+
 The figures are the during/idle ratios of p99 latency and of requests per second,
-against the issue's targets.  ``--ticker-path`` serves another checkout's ticker
-(``python -P -m ticker`` with that ``PYTHONPATH``): the "before" figures.
+against the issue's targets, beside the floor/idle ratio of the same run.
+``--ticker-path`` serves another checkout's ticker (``python -P -m ticker`` with that
+``PYTHONPATH``): the "before" figures.
 """
 
 from __future__ import annotations
@@ -79,6 +86,8 @@ CACHE_NAMES = {"disk": DISK, "redis": REDIS, "redis-far": FAR_REDIS}
 
 #: Refresh intervals: idle (nothing due while measured) and back to back (always due).
 IDLE_REFRESH = "1h"
+#: How long the floor phase's busy loop runs before the load starts.
+FLOOR_SETTLE_SECONDS = 0.5
 BUSY_REFRESH = "1s"
 #: An unmeasured load, then requests on new connections, before each measured one.
 WARM_SECONDS = 1.0
@@ -215,13 +224,21 @@ class Background:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
-            target=self.loop.run_forever, name="refresh-stall-background", daemon=True
+            target=self._run, name="refresh-stall-background", daemon=True
         )
         self._closers: list[Callable[[], Awaitable[None]]] = []
 
     def __enter__(self) -> Self:
         self._thread.start()
         return self
+
+    def _run(self) -> None:
+        # The fake upstreams stand for servers on other machines: on a small host their
+        # CPU must not be taken from the service being measured (Linux: per thread).
+        if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
+            with contextlib.suppress(OSError):
+                os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        self.loop.run_forever()
 
     def __exit__(
         self,
@@ -395,6 +412,7 @@ class CaseResult:
     idle: Phase | None = None
     during: Phase | None = None
     skipped: str | None = None
+    floor: Phase | None = None
 
     def ratios(self) -> tuple[float, float] | None:
         """p99 during / idle and requests per second during / idle."""
@@ -404,6 +422,12 @@ class CaseResult:
             self.during.p99_ms / self.idle.p99_ms,
             self.during.requests_per_second / self.idle.requests_per_second,
         )
+
+    def floor_ratio(self) -> float | None:
+        """p99 floor / idle: what a busy loop at the lowest priority costs alone."""
+        if self.idle is None or self.floor is None or not self.idle.p99_ms:
+            return None
+        return self.floor.p99_ms / self.idle.p99_ms
 
 
 @dataclass
@@ -475,6 +499,26 @@ def _warm(context: _Context, server: Server) -> None:
         fetch(server.port, PATH)
 
 
+#: The floor phase's neighbour: one core of pure CPU work at the lowest priority.
+_BUSY_LOOP = (
+    "import os\n"
+    "if hasattr(os, 'SCHED_IDLE'): os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\n"
+    "else: os.nice(19)\n"
+    "while True: pass\n"
+)
+
+
+def _load_beside_busy_loop(context: _Context, server: Server) -> _Run:
+    """A load while a busy loop at the lowest CPU priority runs beside the service."""
+    loop = subprocess.Popen([sys.executable, "-c", _BUSY_LOOP])
+    try:
+        time.sleep(FLOOR_SETTLE_SECONDS)
+        return _load(context, server)
+    finally:
+        loop.kill()
+        loop.wait()
+
+
 def _wait_refreshing(context: _Context, running: Running, since: float) -> None:
     """Until the service asks the weather upstream again after ``since``."""
     deadline = time.monotonic() + REFRESH_START_SECONDS
@@ -522,6 +566,7 @@ def _measure_case(context: _Context, label: str, cache: dict[str, Any]) -> CaseR
     running = context.processes.start(f"ticker {label}", command, env)
     server = Server(f"ticker, {label} cache", port, [running])
     idle: list[_Run] = []
+    floor: list[_Run] = []
     during: list[_Run] = []
     try:
         wait_ready(server.processes, port, "/healthz")
@@ -534,13 +579,18 @@ def _measure_case(context: _Context, label: str, cache: dict[str, Any]) -> CaseR
                 _wait_quiet(context, server)
             _progress(f"{label}: idle, {options.duration:g} s")
             idle.append(_load(context, server))
+            _progress(f"{label}: idle beside a lowest-priority busy loop, {options.duration:g} s")
+            floor.append(_load_beside_busy_loop(context, server))
             sent = _reconfigure(running, config, documents[options.refresh])
             _wait_refreshing(context, running, sent)
             _progress(f"{label}: refreshing every {options.refresh}, {options.duration:g} s")
             during.append(_load(context, server))
     finally:
         context.processes.stop(running)
-    return CaseResult(label, _phase(idle, options.cities), _phase(during, options.cities))
+    return CaseResult(
+        label, _phase(idle, options.cities), _phase(during, options.cities),
+        floor=_phase(floor, options.cities),
+    )  # fmt: skip
 
 
 def _caches(context: _Context, background: Background) -> dict[str, dict[str, Any] | str]:
@@ -598,13 +648,16 @@ def _sections(
             rows.append([result.label, result.skipped or "—", *["—"] * 8])
             continue
         rows.append([result.label, "idle", *result.idle.cells()])
+        if result.floor is not None:
+            rows.append([result.label, "floor", *result.floor.cells()])
         rows.append([result.label, "during", *result.during.cells()])
     tool = "wrk" if options.wrk else "python (aiohttp)"
     rounds = f", median of {options.repeat}" if options.repeat > 1 else ""
     notes = [
         f"service: {service}; one process, uvloop {'yes' if _has_uvloop() else 'no'}",
         f"idle: refresh every {IDLE_REFRESH}, the cache filled and the strip settled; during: "
-        f"the same process after SIGHUP with refresh: {options.refresh} for rates and weather",
+        f"the same process after SIGHUP with refresh: {options.refresh} for rates and weather; "
+        "floor: idle, beside one core of busy loop at SCHED_IDLE (no ticker work)",
         f"load: {tool} -t{options.threads} -c{options.connections}, {options.duration:g} s per "
         f"phase{rounds}, after a {WARM_SECONDS:g} s warm-up; GET with only Host (no gzip)",
         "refreshes: requests the fake upstreams answered during the load (weather: per city); "
@@ -623,13 +676,15 @@ def _sections(
     for result in results:
         ratios = result.ratios()
         if ratios is None:
-            ratio_rows.append([result.label, "—", "—", "—", "—", "—"])
+            ratio_rows.append([result.label, "—", "—", "—", "—", "—", "—"])
             continue
         p99, rps = ratios
         issue = ISSUE_P99_RATIOS.get(result.label)
+        floor = result.floor_ratio()
         ratio_rows.append([
             result.label, f"{p99:.2f}", _verdict(P99_RATIO, p99), f"{rps:.2f}",
-            _verdict(RPS_RATIO, rps), f"{issue:g}" if issue else "—",
+            _verdict(RPS_RATIO, rps), "—" if floor is None else f"{floor:.2f}",
+            f"{issue:g}" if issue else "—",
         ])  # fmt: skip
         figures.append(
             Figure(f"refresh stall p99 during/idle, {result.label}", p99, "x", P99_RATIO)
@@ -639,9 +694,12 @@ def _sections(
         )
     ratio_columns = [
         "cache", "p99 during/idle", f"{P99_RATIO}", "req/s during/idle", f"{RPS_RATIO}",
-        "issue's p99 ratio",
+        "p99 floor/idle", "issue's p99 ratio",
     ]  # fmt: skip
-    ratio_notes = ["ratios of the same process's figures in the same run"]
+    ratio_notes = [
+        "ratios of the same process's figures in the same run; floor/idle: what a busy loop "
+        "at the lowest priority on the other core costs this host, with no ticker work",
+    ]
     ratio_section = Section("refresh stall: during / idle", ratio_columns, ratio_rows, ratio_notes)
     return [table, ratio_section], figures
 

@@ -72,8 +72,9 @@ def test_quick_run_prints_every_section(tmp_path):
 STALL_ROW = (
     r"^{cache}\s+{phase}\s+[\d,]+\s+[\d.]+\s+[\d.]+\s+\d+\s+[\d.]+\s+[\d.]+\s+\d+%\s+(?:[\d.]+|—)$"
 )
-#: A ratio row: cache, p99 during/idle and its verdict, req/s during/idle and its verdict, issue's.
-STALL_RATIO_ROW = r"^{cache}\s+[\d.]+\s+(?:pass|MISS)\s+[\d.]+\s+(?:pass|MISS)\s+[\d.]+$"
+#: A ratio row: cache, p99 during/idle and its verdict, req/s during/idle and its verdict,
+#: p99 floor/idle, the issue's ratio.
+STALL_RATIO_ROW = r"^{cache}\s+[\d.]+\s+(?:pass|MISS)\s+[\d.]+\s+(?:pass|MISS)\s+[\d.]+\s+[\d.]+$"
 
 
 def test_refresh_stall_quick_prints_every_line(tmp_path):
@@ -97,7 +98,7 @@ def test_refresh_stall_quick_prints_every_line(tmp_path):
         caches += ["local redis", "redis 50 ms away"]
         assert re.search(r"PING round trip [\d.]+ ms through it", printed), printed
     for cache in caches:
-        for phase in ("idle", "during"):
+        for phase in ("idle", "floor", "during"):
             row = STALL_ROW.format(cache=re.escape(cache), phase=phase)
             assert re.search(row, printed, re.MULTILINE), f"{cache} {phase}:\n{printed}"
         ratios = STALL_RATIO_ROW.format(cache=re.escape(cache))
