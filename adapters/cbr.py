@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
+import zoneinfo
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import ClassVar
@@ -36,7 +37,7 @@ from defusedxml.ElementTree import fromstring
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ticker import Rate, SourceSettings, UpstreamFormatError
-from ticker.sources import Fetcher, describe, join_url
+from ticker.sources import Fetcher, RateList, Skipped, date_problem, describe, join_url
 
 __all__ = ["DEFAULT_URL", "XML_DAILY_PATH", "CbrRates"]
 
@@ -50,6 +51,10 @@ _VALUE = re.compile(r"\d{1,15}(?:,\d{1,15})?")
 _NOMINAL = re.compile(r"\d{1,9}")
 _DATE = re.compile(r"(\d{2})\.(\d{2})\.(\d{4})")
 _PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._~/-]*")
+# The bank dates its documents in Moscow's calendar.
+_MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")
+# Longer texts are cut in messages.
+_SHOWN_CHARACTERS = 32
 # Python's default 28 significant digits: far beyond the 4 decimals the bank publishes.
 _CROSS = decimal.Context(prec=28)
 
@@ -86,17 +91,24 @@ class CbrRates:
         body = await self._http.get(session, url)
         return self.parse(body, fetched_at=dt.datetime.now(dt.UTC))
 
-    def parse(self, body: bytes, *, fetched_at: dt.datetime) -> list[Rate]:
-        """KZT per unit of RUB and of every other currency in a ``ValCurs`` document but KZT."""
+    def parse(self, body: bytes, *, fetched_at: dt.datetime) -> RateList:
+        """KZT per unit of RUB and of every other currency in a ``ValCurs`` document but KZT.
+
+        An entry with an unusable value, or whose cross rate is beyond the bounds, is
+        skipped and the others are kept; without a usable KZT entry nothing is.
+        """
         root = self._root(body)
-        date = self._date(root.get("Date"))
-        roubles = self._roubles(root)
+        date = self._date(root.get("Date"), fetched_at)
+        roubles, skipped = self._roubles(root)
         if "KZT" not in roubles:
             raise UpstreamFormatError(self.name, "no KZT rate: nothing can be crossed into KZT")
-        return [
-            self._rate(code, rate, date, fetched_at)
-            for code, rate in _kzt_per_unit(roubles).items()
-        ]
+        rates = []
+        for code, rate in _kzt_per_unit(roubles).items():
+            try:
+                rates.append(self._rate(code, rate, date, fetched_at))
+            except UpstreamFormatError as exc:
+                skipped.append(Skipped(code, str(rate), str(exc)))
+        return RateList.usable(self.name, rates, skipped, item="entry")
 
     def _root(self, body: bytes) -> Element:
         try:
@@ -109,35 +121,49 @@ class CbrRates:
             raise UpstreamFormatError(self.name, f"expected a <ValCurs> document, got <{root.tag}>")
         return root
 
-    def _date(self, text: str | None) -> dt.date:
+    def _date(self, text: str | None, fetched_at: dt.datetime) -> dt.date:
+        """The date the document's rates take effect, in the window around the fetch."""
         match = _DATE.fullmatch((text or "").strip())
         if match is None:
             raise UpstreamFormatError(self.name, f"ValCurs Date {text!r} is not DD.MM.YYYY")
         day, month, year = match.groups()
         try:
-            return dt.date(int(year), int(month), int(day))
+            date = dt.date(int(year), int(month), int(day))
         except ValueError as exc:
             raise UpstreamFormatError(self.name, f"ValCurs Date {text!r}: {exc}") from exc
+        problem = date_problem(date, today=fetched_at.astimezone(_MOSCOW).date())
+        if problem is not None:
+            raise UpstreamFormatError(self.name, f"ValCurs Date: {problem}")
+        return date
 
-    def _roubles(self, root: Element) -> dict[str, tuple[Decimal, Decimal]]:
-        """Each currency's (Value, Nominal): ``Value`` roubles buy ``Nominal`` units."""
+    def _roubles(self, root: Element) -> tuple[dict[str, tuple[Decimal, Decimal]], list[Skipped]]:
+        """Each usable currency's (Value, Nominal), and the entries skipped with why.
+
+        ``Value`` roubles buy ``Nominal`` units.
+        """
         roubles: dict[str, tuple[Decimal, Decimal]] = {}
+        skipped: list[Skipped] = []
+        seen: set[str] = set()
         for valute in root.iterfind("Valute"):
             code = (valute.findtext("CharCode") or "").strip()
             if not _CODE.fullmatch(code):
                 continue  # an entry naming no currency cannot be shown; the others still can
-            if code in roubles:
+            if code in seen:
                 raise UpstreamFormatError(self.name, f"{code}: listed twice")
+            seen.add(code)
             try:
                 roubles[code] = (
                     _positive(valute, "Value", _VALUE, "19,8608"),
                     _positive(valute, "Nominal", _NOMINAL, "100"),
                 )
             except ValueError as exc:
-                raise UpstreamFormatError(self.name, f"{code}: {exc}") from exc
-        if not roubles:
+                if code == "KZT":  # every rate is crossed through it
+                    raise UpstreamFormatError(self.name, f"{code}: {exc}") from exc
+                value = (valute.findtext("Value") or "").strip()[:_SHOWN_CHARACTERS]
+                skipped.append(Skipped(code, value, f"{self.name}: {code}: {exc}"))
+        if not seen:
             raise UpstreamFormatError(self.name, "the document has no currency entries")
-        return roubles
+        return roubles, skipped
 
     def _rate(self, code: str, rate: Decimal, date: dt.date, fetched_at: dt.datetime) -> Rate:
         try:
@@ -165,7 +191,8 @@ def _positive(valute: Element, tag: str, pattern: re.Pattern[str], example: str)
     """The positive number in ``<tag>``, written with a decimal comma."""
     text = (valute.findtext(tag) or "").strip()
     if not pattern.fullmatch(text):
-        raise ValueError(f"<{tag}> {text!r} is not a number such as {example}")
+        shown = text[:_SHOWN_CHARACTERS]
+        raise ValueError(f"<{tag}> {shown!r} is not a number such as {example}")
     number = Decimal(text.replace(",", "."))
     if number == 0:
         raise ValueError(f"<{tag}> is zero")

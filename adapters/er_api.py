@@ -31,7 +31,17 @@ import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ticker import Rate, SourceSettings, UpstreamFormatError
-from ticker.sources import Fetcher, NoOptions, describe, join_url, json_object
+from ticker.sources import (
+    COMPUTED_DIGITS,
+    Fetcher,
+    NoOptions,
+    RateList,
+    Skipped,
+    date_problem,
+    describe,
+    join_url,
+    json_object,
+)
 
 __all__ = ["DEFAULT_URL", "LATEST_PATH", "ErApiRates"]
 
@@ -43,6 +53,8 @@ _CODE = re.compile(r"[A-Z]{3}")
 _CROSS = decimal.Context(prec=28)
 # 10000-01-01T00:00Z: the first instant datetime cannot hold.
 _YEAR_10000 = 253_402_300_800
+# Longer texts are cut in messages.
+_SHOWN_CHARACTERS = 32
 
 
 class _Latest(BaseModel):
@@ -76,21 +88,34 @@ class ErApiRates:
         body = await self._http.get(session, url)
         return self.parse(body, fetched_at=dt.datetime.now(dt.UTC))
 
-    def parse(self, body: bytes, *, fetched_at: dt.datetime) -> list[Rate]:
-        """KZT per unit of every currency in a ``latest/USD`` response but KZT."""
+    def parse(self, body: bytes, *, fetched_at: dt.datetime) -> RateList:
+        """KZT per unit of every currency in a ``latest/USD`` response but KZT.
+
+        A currency whose figure is unusable, or whose cross rate is beyond the
+        bounds, is skipped and the others are kept; without a usable KZT nothing is.
+        """
         try:
             latest = _Latest.model_validate(self._document(body))
         except ValidationError as exc:
             raise UpstreamFormatError(self.name, describe(exc)) from exc
         # The rates are set around 00:00 UTC, so the UTC date is the day they are for.
         date = dt.datetime.fromtimestamp(int(latest.time_last_update_unix), dt.UTC).date()
-        per_usd = self._per_usd(latest.rates)
+        problem = date_problem(date, today=fetched_at.astimezone(dt.UTC).date())
+        if problem is not None:
+            raise UpstreamFormatError(self.name, f"time_last_update_unix: {problem}")
+        per_usd, skipped = self._per_usd(latest.rates)
         kzt = per_usd.pop("KZT", None)
         if kzt is None:
             raise UpstreamFormatError(self.name, "no KZT rate: nothing can be crossed into KZT")
-        if not per_usd:
+        if not per_usd and not skipped:
             raise UpstreamFormatError(self.name, "no currency besides KZT")
-        return [self._rate(code, kzt, units, date, fetched_at) for code, units in per_usd.items()]
+        rates = []
+        for code, units in per_usd.items():
+            try:
+                rates.append(self._rate(code, kzt, units, date, fetched_at))
+            except UpstreamFormatError as exc:
+                skipped.append(Skipped(code, _shown(units), str(exc)))
+        return RateList.usable(self.name, rates, skipped, item="currency")
 
     def _document(self, body: bytes) -> dict[str, Any]:
         document = json_object(body, self.name, exact=True)
@@ -99,16 +124,24 @@ class ErApiRates:
             raise UpstreamFormatError(self.name, f"ExchangeRate-API refused the request: {reason}")
         return document
 
-    def _per_usd(self, rates: dict[str, Any]) -> dict[str, Decimal]:
-        """Units of each currency per 1 USD; keys that are no currency code are skipped."""
+    def _per_usd(self, rates: dict[str, Any]) -> tuple[dict[str, Decimal], list[Skipped]]:
+        """Units of each currency per 1 USD, and those skipped with why.
+
+        Keys that are no currency code are left out; a figure that is no positive
+        number within the bounds is skipped (a bad KZT fails the whole response).
+        """
         per_usd = {}
+        skipped = []
         for code, units in rates.items():
             if not _CODE.fullmatch(code):
                 continue
-            if not (isinstance(units, Decimal) and units.is_finite() and units > 0):
-                raise UpstreamFormatError(self.name, f"{code}: {units!r} is not a positive number")
-            per_usd[code] = units
-        return per_usd
+            try:
+                per_usd[code] = _units(units)
+            except ValueError as exc:
+                if code == "KZT":  # every rate is crossed through it
+                    raise UpstreamFormatError(self.name, f"{code}: {exc}") from exc
+                skipped.append(Skipped(code, _shown(units), f"{self.name}: {code}: {exc}"))
+        return per_usd, skipped
 
     def _rate(
         self, code: str, kzt: Decimal, units: Decimal, date: dt.date, fetched_at: dt.datetime
@@ -120,7 +153,22 @@ class ErApiRates:
             )
         except ValidationError as exc:
             raise UpstreamFormatError(self.name, f"{code}: {describe(exc)}") from exc
-        # Overflow, or an underflow to zero: exponents such as 1e999999 in a hostile body.
-        except (ArithmeticError, ValueError) as exc:
+        except ValueError as exc:  # Rate.cross names the code itself
+            raise UpstreamFormatError(self.name, str(exc)) from exc
+        # Overflow, or an underflow to zero (figures passed the bounds, so not expected).
+        except ArithmeticError as exc:
             message = f"{code}: {kzt} KZT / {units} is beyond Decimal's range"
             raise UpstreamFormatError(self.name, message) from exc
+
+
+def _units(units: object) -> Decimal:
+    """A positive figure within the bounds, checked on its digits before any division."""
+    if not (isinstance(units, Decimal) and units.is_finite() and units > 0):
+        raise ValueError(f"{_shown(units)} is not a positive number")
+    return COMPUTED_DIGITS.check(units)
+
+
+def _shown(value: object) -> str:
+    """A figure for a message, cut when it is long."""
+    text = str(value) if isinstance(value, Decimal) else repr(value)
+    return text if len(text) <= _SHOWN_CHARACTERS else f"{text[:_SHOWN_CHARACTERS]}…"

@@ -30,7 +30,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from adapters._wmo import MET_SYMBOLS
 from ticker import City, ConfigError, SourceSettings, UpstreamFormatError, Weather
-from ticker.sources import Fetcher, NoOptions, describe, join_url, json_object
+from ticker.sources import Fetcher, NoOptions, date_problem, describe, join_url, json_object
 
 __all__ = ["DEFAULT_URL", "FORECAST_PATH", "MetNoWeather"]
 
@@ -132,6 +132,9 @@ class MetNoWeather:
             raise UpstreamFormatError(self.name, describe(exc)) from exc
         except ValueError as exc:
             raise UpstreamFormatError(self.name, str(exc)) from exc
+        # OverflowError: a time at the edge of the calendar moved into another zone.
+        except ArithmeticError as exc:
+            raise UpstreamFormatError(self.name, f"a time beyond the calendar: {exc}") from exc
 
 
 def _coordinate(value: float) -> str:
@@ -148,6 +151,9 @@ def _weather(forecast: _Forecast, city: City, source: str, fetched_at: dt.dateti
     # The first entry is the current hour (earlier than meta.updated_at).
     first = properties.timeseries[0]
     today = first.time.astimezone(city.zone).date()
+    problem = date_problem(today, today=fetched_at.astimezone(city.zone).date())
+    if problem is not None:
+        raise ValueError(f"timeseries[0].time: {problem}")
     temperatures = [
         entry.data.instant.details.air_temperature
         for entry in properties.timeseries

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
+from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import ClassVar
@@ -30,9 +32,24 @@ from defusedxml.ElementTree import fromstring
 from pydantic import ValidationError
 
 from ticker import Direction, Rate, SourceSettings, UpstreamFormatError
-from ticker.sources import Fetcher, NoOptions, describe, join_url
+from ticker.sources import (
+    Fetcher,
+    NoOptions,
+    RateList,
+    Skipped,
+    date_problem,
+    describe,
+    join_url,
+)
 
-__all__ = ["DATED_PATH", "DEFAULT_URL", "LATEST_PATH", "NbkRates"]
+__all__ = [
+    "DATED_PATH",
+    "DEFAULT_URL",
+    "LATEST_PATH",
+    "MAX_NUMBER_CHARACTERS",
+    "RATES_ZONE",
+    "NbkRates",
+]
 
 DEFAULT_URL = "https://nationalbank.kz/rss/"
 LATEST_PATH = "rates_all.xml"
@@ -44,6 +61,11 @@ _RENAMED = {"RUR": "RUB"}
 _CODE = re.compile(r"[A-Z]{3}")
 # pubDate is DD.MM.YY in the 2016 feed and DD.MM.YYYY in later ones.
 _DATE = re.compile(r"(\d{2})\.(\d{2})\.(\d{4}|\d{2})")
+#: The bank dates its rates in Astana's calendar.
+RATES_ZONE = zoneinfo.ZoneInfo("Asia/Almaty")
+#: No published value, change or quant is written with more characters than this
+#: (``-123456789012.1234567890``); a longer text is refused before it is read.
+MAX_NUMBER_CHARACTERS = 24
 
 
 class NbkRates:
@@ -82,19 +104,36 @@ class NbkRates:
         """The rates of the date ``on`` (``get_rates.cfm?fdate=``), for ``ticker backfill``."""
         return await self.fetch(session, currencies, on=on)
 
-    def parse(self, body: bytes, *, fetched_at: dt.datetime) -> list[Rate]:
-        """The current rates of an RSS feed or a ``get_rates.cfm`` document."""
-        rates = []
+    def parse(self, body: bytes, *, fetched_at: dt.datetime) -> RateList:
+        """The current rates of an RSS feed or a ``get_rates.cfm`` document.
+
+        An item with a value beyond the bounds, or dated outside the window around
+        the fetch date in Asia/Almaty, is skipped and the others are kept.
+        """
+        today = fetched_at.astimezone(RATES_ZONE).date()
+        rates: list[Rate] = []
+        skipped: list[Skipped] = []
+        first: UpstreamFormatError | None = None
         for item, date_text in self._items(body):
             code = _code(item)
-            if code is not None:
-                rates.append(self._rate(item, code, date_text, fetched_at))
+            if code is None:
+                continue
+            try:
+                rates.append(self._rate(item, code, date_text, fetched_at, today))
+            except UpstreamFormatError as exc:
+                skipped.append(Skipped(code, _shown(item), str(exc)))
+                first = first or exc
+        if first is not None and not rates:
+            raise first
         if not rates:
             raise UpstreamFormatError(self.name, "the document has no currency items")
-        # Currencies the bank no longer quotes (LVL, EEK, TRL) stay in the feed with
-        # the pubDate of their last rate.
-        newest = max(rate.date for rate in rates)
-        return [rate for rate in rates if rate.date == newest]
+        current = _feed_date(rates)
+        skipped += [
+            Skipped(rate.code, str(rate.published), f"dated {rate.date}, not {current}")
+            for rate in rates
+            if rate.date != current
+        ]
+        return RateList([rate for rate in rates if rate.date == current], skipped)
 
     def _items(self, body: bytes) -> list[tuple[Element, str | None]]:
         try:
@@ -112,14 +151,19 @@ class NbkRates:
         )
 
     def _rate(
-        self, item: Element, code: str, date_text: str | None, fetched_at: dt.datetime
+        self,
+        item: Element,
+        code: str,
+        date_text: str | None,
+        fetched_at: dt.datetime,
+        today: dt.date,
     ) -> Rate:
         try:
             return Rate.from_published(
                 code=code,
                 published=_number(item, "description"),
                 quant=_quant(item),
-                date=_date(date_text),
+                date=_date(date_text, today),
                 change=_number(item, "change") if _text(item, "change", "") else None,
                 direction=_DIRECTIONS.get(_text(item, "index", "").upper(), Direction.FLAT),
                 source=self.name,
@@ -149,6 +193,8 @@ def _text(item: Element, tag: str, default: str | None = None) -> str:
 
 def _number(item: Element, tag: str) -> Decimal:
     text = _text(item, tag)
+    if len(text) > MAX_NUMBER_CHARACTERS:
+        raise ValueError(f"<{tag}> is {len(text)} characters long: no value is")
     try:
         return Decimal(text)
     except InvalidOperation as exc:
@@ -157,15 +203,37 @@ def _number(item: Element, tag: str) -> Decimal:
 
 def _quant(item: Element) -> int:
     text = _text(item, "quant")
-    if not text.isdigit() or int(text) == 0:
-        raise ValueError(f"<quant> {text!r} is not a positive whole number")
+    if not text.isdigit() or len(text) > MAX_NUMBER_CHARACTERS or int(text) == 0:
+        shown = repr(text) if len(text) <= MAX_NUMBER_CHARACTERS else f"of {len(text)} characters"
+        raise ValueError(f"<quant> {shown} is not a positive whole number")
     return int(text)
 
 
-def _date(text: str | None) -> dt.date:
+def _date(text: str | None, today: dt.date) -> dt.date:
     match = _DATE.fullmatch((text or "").strip())
     if match is None:
         raise ValueError(f"date {text!r} is not DD.MM.YYYY or DD.MM.YY")
     day, month, year = match.groups()
     century = 2000 if len(year) == 2 else 0
-    return dt.date(century + int(year), int(month), int(day))
+    date = dt.date(century + int(year), int(month), int(day))
+    problem = date_problem(date, today=today)
+    if problem is not None:
+        raise ValueError(problem)
+    return date
+
+
+def _shown(item: Element) -> str:
+    """The item's published value, cut for a message."""
+    text = (item.findtext("description") or "").strip()
+    return text if len(text) <= MAX_NUMBER_CHARACTERS else f"{text[:MAX_NUMBER_CHARACTERS]}…"
+
+
+def _feed_date(rates: list[Rate]) -> dt.date:
+    """The date of the feed: the one most items carry, the newest of a tie.
+
+    Currencies the bank no longer quotes (LVL, EEK, TRL) stay in the feed with the
+    pubDate of their last rate, and one item's odd date must not make the others
+    look old.
+    """
+    counts = Counter(rate.date for rate in rates)
+    return max(counts, key=lambda date: (counts[date], date))

@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from ticker import City, SourceSettings, UpstreamFormatError, Weather
-from ticker.sources import Fetcher, NoOptions, describe, join_url, json_object
+from ticker.sources import Fetcher, NoOptions, date_problem, describe, join_url, json_object
 
 __all__ = ["DEFAULT_URL", "FORECAST_PATH", "OpenMeteoWeather"]
 
@@ -37,6 +37,8 @@ DEFAULT_URL = "https://api.open-meteo.com/"
 FORECAST_PATH = "v1/forecast"
 
 _CELSIUS = "°C"
+# No zone is further from UTC than 14 hours (Kiribati); ISO 8601 allows up to 18.
+_MAX_UTC_OFFSET = 18 * 3600
 _FAHRENHEIT = "°F"
 
 
@@ -69,7 +71,7 @@ class _Daily(_Part):
 
 class _Forecast(_Part):
     timezone: str | None = None
-    utc_offset_seconds: int
+    utc_offset_seconds: int = Field(ge=-_MAX_UTC_OFFSET, le=_MAX_UTC_OFFSET)
     current: _Current = Field(validation_alias=AliasChoices("current", "current_weather"))
     current_units: dict[str, str] = Field(
         default={}, validation_alias=AliasChoices("current_units", "current_weather_units")
@@ -120,6 +122,9 @@ class OpenMeteoWeather:
             raise UpstreamFormatError(self.name, describe(exc)) from exc
         except ValueError as exc:
             raise UpstreamFormatError(self.name, str(exc)) from exc
+        # OverflowError: a time at the edge of the calendar moved into another zone.
+        except ArithmeticError as exc:
+            raise UpstreamFormatError(self.name, f"a time beyond the calendar: {exc}") from exc
 
     def _document(self, body: bytes) -> dict[str, Any]:
         document = json_object(body, self.name)
@@ -133,6 +138,9 @@ class OpenMeteoWeather:
 def _weather(forecast: _Forecast, city: City, source: str, fetched_at: dt.datetime) -> Weather:
     current = forecast.current
     today = current.time.date()
+    problem = date_problem(today, today=fetched_at.astimezone(city.zone).date())
+    if problem is not None:
+        raise ValueError(f"current.time: {problem}")
     low, high = _day_range(forecast.daily, today)
     units = forecast.daily_units
     return Weather(

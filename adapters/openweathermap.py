@@ -28,7 +28,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, Val
 
 from adapters._wmo import OWM_CONDITIONS
 from ticker import City, ConfigError, SourceSettings, UpstreamFormatError, Weather
-from ticker.sources import Fetcher, NoOptions, describe, join_url, json_object
+from ticker.sources import Fetcher, NoOptions, date_problem, describe, join_url, json_object
 
 __all__ = ["CURRENT_PATH", "DEFAULT_URL", "OpenWeatherMapWeather"]
 
@@ -96,6 +96,11 @@ class OpenWeatherMapWeather:
             return _weather(_Current.model_validate(document), city, self.name, fetched_at)
         except ValidationError as exc:
             raise UpstreamFormatError(self.name, describe(exc)) from exc
+        except ValueError as exc:
+            raise UpstreamFormatError(self.name, str(exc)) from exc
+        # OverflowError: a time at the edge of the calendar moved into the city's zone.
+        except ArithmeticError as exc:
+            raise UpstreamFormatError(self.name, f"a time beyond the calendar: {exc}") from exc
 
     def _document(self, body: bytes) -> dict[str, Any]:
         document = json_object(body, self.name)
@@ -124,11 +129,15 @@ def _api_key(variable: str | None) -> str:
 
 
 def _weather(current: _Current, city: City, source: str, fetched_at: dt.datetime) -> Weather:
+    date = current.observed_at.astimezone(city.zone).date()
+    problem = date_problem(date, today=fetched_at.astimezone(city.zone).date())
+    if problem is not None:
+        raise ValueError(f"dt: {problem}")
     return Weather(
         city=city.id,
         temperature=current.main.temp,
         code=OWM_CONDITIONS.get(current.weather[0].id) if current.weather else None,
-        date=current.observed_at.astimezone(city.zone).date(),
+        date=date,
         observed_at=current.observed_at,
         source=source,
         fetched_at=fetched_at,

@@ -30,6 +30,7 @@ from typing import Annotated, Any, Self, TypeVar
 import aiohttp
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -40,7 +41,14 @@ from pydantic import (
 )
 
 from ticker import City, Direction, Rate, SourceSettings, UpstreamFormatError, Weather
-from ticker.sources import CurrencyCode, describe
+from ticker.sources import (
+    PUBLISHED_DIGITS,
+    CurrencyCode,
+    RateList,
+    Skipped,
+    date_problem,
+    describe,
+)
 
 __all__ = ["RATES_ZONE", "StaticRates", "StaticWeather"]
 
@@ -58,9 +66,9 @@ def _published_only(value: Any) -> Any:
 
 
 class _StaticRate(_Strict):
-    published: Annotated[Decimal, Field(gt=0)]
+    published: Annotated[Decimal, Field(gt=0), AfterValidator(PUBLISHED_DIGITS.check)]
     quant: PositiveInt = 1
-    change: Decimal | None = None
+    change: Annotated[Decimal, AfterValidator(PUBLISHED_DIGITS.check)] | None = None
 
 
 class _RatesDocument(_Strict):
@@ -106,10 +114,23 @@ class StaticRates:
         """The rates of a YAML or JSON document shaped like this adapter's keys."""
         return self._rates(_load(body, _RatesDocument, self.name), fetched_at)
 
-    def _rates(self, document: _RatesDocument, fetched_at: dt.datetime) -> list[Rate]:
+    def _rates(self, document: _RatesDocument, fetched_at: dt.datetime) -> RateList:
+        """Every rate of ``document``; one the models refuse (a quant of 3) is skipped."""
         date = document.date or fetched_at.astimezone(RATES_ZONE).date()
-        return [
-            Rate.from_published(
+        rates, skipped = [], []
+        for code, value in document.rates.items():
+            try:
+                rates.append(self._rate(code, value, date, fetched_at))
+            except UpstreamFormatError as exc:
+                skipped.append(Skipped(code, str(value.published), str(exc)))
+        return RateList.usable(self.name, rates, skipped, item="rate")
+
+    def _rate(self, code: str, value: _StaticRate, date: dt.date, fetched_at: dt.datetime) -> Rate:
+        problem = date_problem(date, today=fetched_at.astimezone(RATES_ZONE).date())
+        if problem is not None:
+            raise UpstreamFormatError(self.name, f"{code}: {problem}")
+        try:
+            return Rate.from_published(
                 code=code,
                 published=value.published,
                 quant=value.quant,
@@ -119,8 +140,8 @@ class StaticRates:
                 source=self.name,
                 fetched_at=fetched_at,
             )
-            for code, value in document.rates.items()
-        ]
+        except ValidationError as exc:
+            raise UpstreamFormatError(self.name, f"{code}: {describe(exc)}") from exc
 
 
 class StaticWeather:
@@ -142,17 +163,20 @@ class StaticWeather:
         reading = document.cities.get(city.id)
         if reading is None:
             raise UpstreamFormatError(self.name, f"no static value for city {city.id!r}")
-        return Weather(
-            city=city.id,
-            temperature=reading.temperature,
-            min=reading.min,
-            max=reading.max,
-            code=reading.code,
-            date=fetched_at.astimezone(city.zone).date(),
-            observed_at=fetched_at,
-            source=self.name,
-            fetched_at=fetched_at,
-        )
+        try:
+            return Weather(
+                city=city.id,
+                temperature=reading.temperature,
+                min=reading.min,
+                max=reading.max,
+                code=reading.code,
+                date=fetched_at.astimezone(city.zone).date(),
+                observed_at=fetched_at,
+                source=self.name,
+                fetched_at=fetched_at,
+            )
+        except ValidationError as exc:  # beyond the bounds, such as 500 °C
+            raise UpstreamFormatError(self.name, f"{city.id}: {describe(exc)}") from exc
 
 
 def _direction(change: Decimal | None) -> Direction:

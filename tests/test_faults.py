@@ -3,19 +3,27 @@
 ``ticker serve`` runs as a process, refreshing every second, against fake National
 Bank and Open-Meteo servers on 127.0.0.1.  One fault at a time is switched on for a
 few refreshes while readers keep requesting the strip; every answer must be a 200
-showing exactly the last good values.  The table of what happened is written to
+showing exactly the last good values, and the strip must not freeze: one rendered
+after the fault was met must be served.  The table of what happened is written to
 ``test-artifacts/fault-injection.md``.
+
+The faults are the transport and format faults an upstream commits, then the poison
+values (numbers and dates that parse but are beyond the bounds), then the upstream
+going away.  A restart in the middle of a poison fault must serve the last good
+strip too, even with a poison value already in the cache.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+import diskcache
 import pytest
 from aiohttp import web
 
@@ -72,6 +80,15 @@ def status(code: int, headers: dict[str, str] | None = None) -> Handler:
     return answer
 
 
+def status_body(code: int, document: dict[str, object]) -> Handler:
+    """Answer with an error status and a JSON body."""
+
+    async def answer(request: web.Request, good: bytes) -> web.StreamResponse:
+        return web.json_response(document, status=code)
+
+    return answer
+
+
 async def good(request: web.Request, data: bytes) -> web.StreamResponse:
     """The upstream working as documented."""
     return web.Response(body=data)
@@ -114,7 +131,7 @@ class Fault:
     weather: Handler | None
 
 
-FAULTS = [
+FORMAT_FAULTS = [
     Fault("HTML error page with 200", body(HTML_ERROR, "text/html"), body(HTML_ERROR, "text/html")),
     Fault("malformed XML / JSON", body(b"<rss><channel><item>"), body(b'{"current": ')),
     Fault("truncated body", body(NBK[: len(NBK) // 2]), body(METEO[: len(METEO) // 2])),
@@ -135,8 +152,44 @@ FAULTS = [
     Fault("empty feed", body(b'<?xml version="1.0"?><rss><channel></channel></rss>'), body(b"{}")),
     Fault("temperature out of bounds", None,
           body(METEO.replace(b'"temperature_2m":19.2', b'"temperature_2m":519.2'))),
-    Fault("upstream down (connection refused)", None, None),
 ]  # fmt: skip
+
+
+def nbk_with(*changes: tuple[bytes, bytes]) -> bytes:
+    """The good National Bank feed with each ``(old, new)`` replaced once."""
+    feed = NBK
+    for old, new in changes:
+        assert old in feed, old
+        feed = feed.replace(old, new, 1)
+    return feed
+
+
+USD_CHANGE = (b"<change>+1.27</change>", b"<change>1E+30</change>")
+USD_HUGE = (b">445.99<", b">1E+999990<")
+UZS_QUANT = (b"<quant>100</quant>", b"<quant>1" + b"0" * 4000 + b"</quant>")
+EUR_TINY = (b">486.53<", b">1E-200000<")
+EUR_FUTURE = (b"<title>EUR</title><pubDate>28.11.2026", b"<title>EUR</title><pubDate>31.12.9999")
+#: Values that parse but are beyond the bounds: each item is skipped, the rest kept.
+POISON_FAULTS = [
+    Fault("change of 1E+30", body(nbk_with(USD_CHANGE)), None),
+    Fault("published 1E+999990", body(nbk_with(USD_HUGE)), None),
+    Fault("quant of 10^4000", body(nbk_with(UZS_QUANT)), None),
+    Fault("published 1E-200000", body(nbk_with(EUR_TINY)), None),
+    Fault("item dated 31.12.9999", body(nbk_with(EUR_FUTURE)), None),
+    Fault("forecast dated 9999-12-31", None, body(METEO.replace(b"2026-11-28", b"9999-12-31"))),
+]
+#: The last fault: nothing listens any more.
+#: Open-Meteo's documented error body with a megabyte of reason; the feed's own text too.
+MEGABYTE_REASON = "quota " + "r" * (1024 * 1024)
+LONG_TEXT_FAULTS = [
+    Fault("1 MB error reason", None, status_body(400, {"error": True, "reason": MEGABYTE_REASON})),
+    Fault("1 MB item text", body(nbk_with((b">445.99<", b">" + b"9" * 1024 * 1024 + b"<"))), None),
+]
+#: No line of the service's log may be longer, whatever an upstream sends.
+LOG_LINE_LIMIT = 1024
+
+UPSTREAM_DOWN = Fault("upstream down (connection refused)", None, None)
+FAULTS = [*FORMAT_FAULTS, *POISON_FAULTS, *LONG_TEXT_FAULTS, UPSTREAM_DOWN]
 
 
 class Upstreams:
@@ -145,6 +198,7 @@ class Upstreams:
     def __init__(self) -> None:
         self.fault: Fault | None = None
         self.requests = {"rates": 0, "weather": 0}
+        self.switched_at = self.exercised_at = time.time()
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -155,26 +209,37 @@ class Upstreams:
     def switch(self, fault: Fault) -> None:
         self.fault = fault
         self.requests = {"rates": 0, "weather": 0}
+        self.switched_at = time.time()
+        self.exercised_at = self.switched_at if self._kinds() == [] else None
+
+    def _kinds(self) -> list[str]:
+        assert self.fault is not None
+        return [k for k in ("rates", "weather") if getattr(self.fault, k) is not None]
+
+    def _count(self, kind: str) -> None:
+        self.requests[kind] += 1
+        if self.fault is not None and self.exercised_at is None and self.exercised():
+            self.exercised_at = time.time()
+
+    def fresh_after(self) -> float | None:
+        """When the fault was met often enough: a strip rendered later saw its effect."""
+        return self.exercised_at
 
     def faulty_requests(self) -> int:
         """Requests that met the fault: to each upstream the fault applies to."""
-        assert self.fault is not None
-        kinds = [k for k in ("rates", "weather") if getattr(self.fault, k) is not None]
-        return sum(self.requests[kind] for kind in kinds)
+        return sum(self.requests[kind] for kind in self._kinds())
 
     def exercised(self) -> bool:
         """Whether every upstream the fault applies to was asked often enough."""
-        assert self.fault is not None
-        kinds = [k for k in ("rates", "weather") if getattr(self.fault, k) is not None]
-        return all(self.requests[kind] >= FAULTY_REQUESTS for kind in kinds)
+        return all(self.requests[kind] >= FAULTY_REQUESTS for kind in self._kinds())
 
     async def rates(self, request: web.Request) -> web.StreamResponse:
-        self.requests["rates"] += 1
+        self._count("rates")
         handler = self.fault.rates if self.fault and self.fault.rates else good
         return await handler(request, NBK)
 
     async def forecast(self, request: web.Request) -> web.StreamResponse:
-        self.requests["weather"] += 1
+        self._count("weather")
         handler = self.fault.weather if self.fault and self.fault.weather else good
         return await handler(request, METEO)
 
@@ -188,26 +253,39 @@ class Row:
     reader_requests: int
     failed: int
     lost_or_wrong: int
+    #: 1 when no strip rendered after the fault was met was ever served.
+    frozen: int = 0
 
 
 def shown_values(strip: dict) -> list[object]:
-    """The values a reader sees: each rate and each city's temperatures."""
-    rates = [(item["code"], item["rate"], item["missing"]) for item in strip["rates"]]
+    """The values a reader sees: each rate with its date, and each city's temperatures."""
+    rates = [(item["code"], item["rate"], item["date"], item["missing"]) for item in strip["rates"]]
     cities = [
         (item["city"], item["temperature"], item["min"], item["max"]) for item in strip["weather"]
     ]
     return rates + cities
 
 
+def generated(strip: dict) -> float:
+    """When ``strip`` was rendered, as a Unix time."""
+    return dt.datetime.fromisoformat(strip["generated_at"]).timestamp()
+
+
 async def read_while(
-    url: str, expected: list[object], done: Callable[[], bool]
-) -> tuple[int, int, int]:
-    """Request the strip until ``done()`` (bounded): (requests, failed, lost or wrong)."""
+    url: str, expected: list[object], fakes: Upstreams
+) -> tuple[int, int, int, int]:
+    """Request the strip until the fault was met and its effect served (bounded).
+
+    Returns (requests, failed, lost or wrong, frozen).
+    """
     requests = failed = wrong = 0
+    newest = 0.0
     started = time.monotonic()
     async with aiohttp.ClientSession() as session:
         while time.monotonic() - started < FAULT_MAX_SECONDS:
-            if time.monotonic() - started > FAULT_SECONDS and done():
+            since = fakes.fresh_after()
+            fresh = since is not None and newest > since
+            if time.monotonic() - started > FAULT_SECONDS and fakes.exercised() and fresh:
                 break
             for path in ("/v1/strip?lang=ru", "/widget?lang=en"):
                 requests += 1
@@ -215,17 +293,21 @@ async def read_while(
                     if response.status != 200:
                         failed += 1
                     elif path.startswith("/v1/"):
-                        wrong += shown_values(await response.json()) != expected
+                        strip = await response.json()
+                        wrong += shown_values(strip) != expected
+                        newest = max(newest, generated(strip))
             await asyncio.sleep(0.02)
-    return requests, failed, wrong
+    since = fakes.fresh_after()
+    return requests, failed, wrong, int(since is None or newest <= since)
 
 
-def write_table(rows: list[Row]) -> str:
-    """The closing table, as Markdown."""
-    fields = ("upstream_requests", "reader_requests", "failed", "lost_or_wrong")
+def write_table(rows: list[Row], name: str = "fault-injection.md") -> str:
+    """The closing table, as Markdown, also written to ``test-artifacts/<name>``."""
+    fields = ("upstream_requests", "reader_requests", "failed", "lost_or_wrong", "frozen")
     lines = [
-        "| fault injected | upstream requests | reader requests | failed | values lost or wrong |",
-        "|---|---|---|---|---|",
+        "| fault injected | upstream requests | reader requests | failed | values lost or wrong"
+        " | frozen |",
+        "|---|---|---|---|---|---|",
     ]
     lines += [
         f"| {r.fault} | " + " | ".join(str(getattr(r, f)) for f in fields) + " |" for r in rows
@@ -234,12 +316,12 @@ def write_table(rows: list[Row]) -> str:
     lines.append(f"| **all {len(rows)} faults** | {total} |")
     table = "\n".join(lines) + "\n"
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "fault-injection.md").write_text(table, encoding="utf-8")
+    (ARTIFACTS / name).write_text(table, encoding="utf-8")
     return table
 
 
 async def test_no_fault_loses_or_corrupts_what_readers_see(tmp_path, aiohttp_server):
-    """Under every fault, every read is a 200 with exactly the last good values."""
+    """Under every fault, every read is a 200 with exactly the last good values, never frozen."""
     fakes = Upstreams()
     server = await aiohttp_server(fakes.app(), host="127.0.0.1")
     upstream = str(server.make_url("")).rstrip("/")
@@ -252,10 +334,105 @@ async def test_no_fault_loses_or_corrupts_what_readers_see(tmp_path, aiohttp_ser
             fakes.switch(fault)
             if fault.rates is None and fault.weather is None:
                 await server.close()  # the last fault: nothing listens any more
-            reads, failed, wrong = await read_while(service.url, expected, fakes.exercised)
-            rows.append(Row(fault.name, fakes.faulty_requests(), reads, failed, wrong))
+            reads, failed, wrong, frozen = await read_while(service.url, expected, fakes)
+            rows.append(Row(fault.name, fakes.faulty_requests(), reads, failed, wrong, frozen))
         final = await poll_strip(service.url, until_complete=False)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{service.url}/readyz") as ready,
+        ):
+            readiness = await ready.read()
+        log = service.log()
     print("\n" + write_table(rows))
-    assert all(row.failed == 0 and row.lost_or_wrong == 0 for row in rows), rows
+    long_lines = [line[:120] for line in log.splitlines() if len(line) > LOG_LINE_LIMIT]
+    assert long_lines == [], long_lines
+    assert len(readiness) < 8 * 1024, len(readiness)
+    assert all((row.failed, row.lost_or_wrong, row.frozen) == (0, 0, 0) for row in rows), rows
     assert all(row.upstream_requests >= FAULTY_REQUESTS for row in rows[:-1]), rows
     assert shown_values(final) == expected
+
+
+#: The poison of a restart: three wanted currencies' items are beyond the bounds at once.
+RESTART_POISON = Fault(
+    "poison", body(nbk_with(USD_CHANGE, UZS_QUANT, (b">64.16<", b">1E-200000<"))), None
+)
+#: What an older version could have stored for EUR: published 1E+999990.
+POISONED_EUR = (
+    b'{"code":"EUR","base":"KZT","rate":"1E+999990","published":"1E+999990","quant":1,'
+    b'"change":"-0.86","direction":"down","date":"2026-11-28","source":"nbk",'
+    b'"fetched_at":"2026-11-28T10:00:00Z","derived":false}'
+)
+
+
+def inject(cache: Path, key: str, value: bytes) -> None:
+    """Write ``value`` straight into the service's disk cache, past every check."""
+    with diskcache.Cache(str(cache)) as opened:
+        opened.set(key, value)
+
+
+async def read_after_restart(
+    url: str, expected: list[object], restarted_at: float
+) -> tuple[int, int, int, int]:
+    """Read the strip until one rendered after the restart is served (bounded).
+
+    Returns (requests, failed, wrong, frozen); a value shown missing is not wrong, but
+    the last strip read must show every expected value.
+    """
+    requests = failed = wrong = 0
+    newest = 0.0
+    shown: list[object] = []
+    started = time.monotonic()
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() - started < FAULT_MAX_SECONDS:
+            settled = newest > restarted_at and shown == expected
+            if time.monotonic() - started > FAULT_SECONDS and settled:
+                break
+            requests += 1
+            async with session.get(url + "/v1/strip?lang=ru") as response:
+                if response.status != 200:
+                    failed += 1
+                    continue
+                strip = await response.json()
+            shown, newest = shown_values(strip), max(newest, generated(strip))
+            wrong += any(
+                value != good and not (isinstance(value, tuple) and value[-1] is True)
+                for value, good in zip(shown, expected, strict=True)
+            )
+            await asyncio.sleep(0.02)
+    return requests, failed, wrong + (shown != expected), int(newest <= restarted_at)
+
+
+async def test_a_restart_during_a_poison_fault_serves_the_last_good_strip(tmp_path, aiohttp_server):
+    """Restarted while the upstream sends poison, even with poison cached: it starts and serves."""
+    fakes = Upstreams()
+    server = await aiohttp_server(fakes.app(), host="127.0.0.1")
+    upstream = str(server.make_url("")).rstrip("/")
+    config = tmp_path / "restart.yaml"
+    cache = tmp_path / "cache"
+    config.write_text(CONFIG.format(cache=cache, upstream=upstream), "utf-8")
+    async with running_service(config) as service:
+        expected = shown_values(await poll_strip(service.url))
+        fakes.switch(RESTART_POISON)
+        for _ in range(int(FAULT_MAX_SECONDS * 10)):
+            if fakes.exercised():
+                break
+            await asyncio.sleep(0.1)
+    rows: list[Row] = []
+    logs: list[str] = []
+    for injected in (False, True):
+        if injected:
+            inject(cache, "rate:EUR", POISONED_EUR)
+        fakes.switch(RESTART_POISON)
+        restarted_at = time.time()
+        async with running_service(config) as service:  # raises if it does not start
+            reads, failed, wrong, frozen = await read_after_restart(
+                service.url, expected, restarted_at
+            )
+            log = service.log()
+        cached = "EUR 1E+999990 in the cache" if injected else "good values in the cache"
+        name = f"restart during poison, {cached}"
+        rows.append(Row(name, fakes.faulty_requests(), reads, failed, wrong, frozen))
+        logs.append(log)
+    print("\n" + write_table(rows, "fault-injection-restarts.md"))
+    assert all((row.failed, row.lost_or_wrong, row.frozen) == (0, 0, 0) for row in rows), rows
+    assert ["rate:EUR is unreadable" in log for log in logs] == [False, True], logs

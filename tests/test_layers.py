@@ -104,5 +104,6 @@ def test_the_client_imports_no_server_part():
     assert "aiohttp.web" not in loaded
     ours = {m for m in loaded if m.startswith("ticker.")}
     assert ours <= {
-        "ticker._client", "ticker._exceptions", "ticker._models", "ticker._version", "ticker._wire"
+        "ticker._client", "ticker._exceptions", "ticker._models", "ticker._text",
+        "ticker._version", "ticker._wire",
     }, ours  # fmt: skip

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 import aiohttp
+import pytest
 
 from ticker import City, Rate, Refresher, SourceSet, Store, UpstreamUnavailable, Weather
 
@@ -311,3 +312,147 @@ async def test_a_weather_refresh_records_each_source_once(store: Store, session)
     status = store.status("weather", ["open-meteo"])["open-meteo"]
     assert status.last_success == NOW
     assert status.failures == 0
+
+
+async def test_items_an_adapter_skipped_are_counted_only_when_wanted(
+    settings, store: Store, session, caplog
+):
+    """A skipped item of a wanted currency is a counted, logged rejection; others are not."""
+    from ticker.sources import RateList, Skipped
+
+    skipped = [
+        Skipped("USD", "445.99", "nbk: USD: change: 1E+30 has more than 12 integer digits"),
+        Skipped("LVL", "300.96", "dated 2013-12-31, not 2026-11-28"),
+    ]
+    source = FakeRates("nbk")
+    source.rates = RateList(REFERENCE_RATES[1:], skipped)
+    store.put_rates(REFERENCE_RATES[:1])
+    report = await refresher(settings, store, session, rates=[source]).refresh_rates()
+    assert [rejection.item for rejection in report.rejections] == ["USD"]
+    assert (report.stored, report.missing) == (["EUR", "RUB", "CNY"], ["USD"])
+    assert store.rates(["USD"]) == {"USD": REFERENCE_RATES[0]}
+    assert store.status("rates", ["nbk"])["nbk"].rejected == 1
+    assert "rejected USD 445.99 from nbk: nbk: USD: change: 1E+30" in caplog.text
+
+
+def _unvalidated(good: Rate, **fields) -> Rate:
+    """``good`` with ``fields`` set as a careless adapter could, without validation."""
+    return Rate.model_construct(**{**dict(good), **fields})
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"change": Decimal("1E+30")}, "1E+30 has more than 12 integer digits"),
+        (
+            {"published": Decimal("1E+999990"), "rate": Decimal("1E+999990")},
+            "1E+999990 has more than 12 integer digits",
+        ),
+        ({"quant": 10**4000}, "quant must be a power of ten from 1 to 1000000"),
+        (
+            {"published": Decimal("1E-200000"), "rate": Decimal("1E-200000")},
+            "1E-200000 has more than 66 decimals",
+        ),
+        ({"date": dt.date(9999, 12, 31)}, "dated 9999-12-31, after 2026-11-29: in the future"),
+        ({"date": dt.date(1999, 12, 31)}, "before 2000-01-01"),
+    ],
+    ids=["change-1e30", "published-1e999990", "quant-10-to-4000", "1e-200000", "9999", "1999"],
+)
+async def test_a_rate_beyond_the_bounds_is_rejected_and_never_stored(
+    settings, store: Store, session, fields, reason
+):
+    """The guard validates every rate again: one beyond the bounds is counted, the rest stored."""
+    store.put_rates(REFERENCE_RATES)
+    poisoned = _unvalidated(rate("USD", "445.99"), **fields)
+    source = FakeRates("nbk", [poisoned, *REFERENCE_RATES[1:]])
+    report = await refresher(settings, store, session, rates=[source]).refresh_rates()
+    [rejection] = report.rejections
+    assert (rejection.item, reason in rejection.reason) == ("USD", True)
+    assert report.stored == ["EUR", "RUB", "CNY"]
+    assert store.rates(["USD"]) == {"USD": REFERENCE_RATES[0]}
+    assert store.status("rates", ["nbk"])["nbk"].rejected == 1
+
+
+async def test_a_rate_dated_tomorrow_in_astana_is_accepted(settings, store: Store, session):
+    """The bank's next-day rates, published the afternoon before, are within the window."""
+    tomorrow = rate("USD", "445.99", date=dt.date(2026, 11, 29))
+    report = await refresher(
+        settings, store, session, rates=[FakeRates("nbk", [tomorrow])]
+    ).refresh_rates()
+    assert (report.stored, report.rejections) == (["USD"], [])
+
+
+async def test_a_future_weather_reading_is_rejected_and_the_next_source_used(
+    settings, store: Store, session
+):
+    """A reading dated beyond the window is counted as a rejection; the next source serves."""
+    future = weather().model_copy(update={"date": dt.date(9999, 12, 31)})
+    first = FakeWeather("open-meteo", {"astana": future})
+    second = FakeWeather("static", {"astana": weather(source="static")})
+    report = await refresher(settings, store, session, cities=[first, second]).refresh_weather()
+    [rejection] = report.rejections
+    assert (rejection.source, rejection.item) == ("open-meteo", "astana")
+    assert "dated 9999-12-31" in rejection.reason
+    assert store.weather(["astana"])["astana"].source == "static"
+
+
+async def test_a_process_wide_decimal_context_does_not_reach_the_guards(
+    settings, store: Store, session
+):
+    """A trap on inexact results set by some other code leaves the jump guard working."""
+    import decimal
+
+    store.put_rates(REFERENCE_RATES)
+    jumpy = FakeRates("nbk", [rate("USD", "600.00"), *REFERENCE_RATES[1:]])
+    context = decimal.Context(prec=3, traps=[decimal.Inexact, decimal.Rounded])
+    with decimal.localcontext(context):
+        report = await refresher(settings, store, session, rates=[jumpy]).refresh_rates()
+    assert (report.held, report.stored) == (["USD"], ["EUR", "RUB", "CNY"])
+
+
+class ParsedRates(FakeRates):
+    """A rates source that parses fixed bytes with the real National Bank adapter."""
+
+    def __init__(self, body: bytes):
+        from adapters.nbk import NbkRates
+        from ticker import SourceSettings
+
+        super().__init__("nbk")
+        self.adapter = NbkRates(SourceSettings(adapter="nbk"))
+        self.body = body
+
+    async def fetch(self, session: aiohttp.ClientSession, currencies: Sequence[str]) -> list[Rate]:
+        return self.adapter.parse(self.body, fetched_at=NOW)
+
+
+def _nbk_item(
+    code: str, value: str, *, quant: str = "1", change: str = "0.00", date: str = "28.11.2026"
+) -> str:
+    return (
+        f"<item><title>{code}</title><pubDate>{date}</pubDate><description>{value}</description>"
+        f"<quant>{quant}</quant><index></index><change>{change}</change></item>"
+    )
+
+
+@pytest.mark.parametrize(
+    "poison",
+    [
+        _nbk_item("USD", "445.99", change="1E+30"),
+        _nbk_item("USD", "1E+999990"),
+        _nbk_item("USD", "3.72", quant="1" + "0" * 4000),
+        _nbk_item("USD", "1E-200000"),
+        _nbk_item("USD", "445.99", date="31.12.9999"),
+    ],
+    ids=["change-1e30", "published-1e999990", "quant-10-to-4000", "1e-200000", "dated-9999"],
+)
+async def test_a_poison_item_on_a_cold_cache_is_skipped_and_the_rest_stored(
+    settings, store: Store, session, poison
+):
+    """With nothing cached (no jump to hold), a poison item is still refused and counted."""
+    others = "".join(_nbk_item(code, value) for code, value in [("EUR", "486.53"), ("RUB", "5.78")])
+    body = f"<rss><channel>{poison}{others}</channel></rss>".encode()
+    report = await refresher(settings, store, session, rates=[ParsedRates(body)]).refresh_rates()
+    assert (report.stored, report.missing) == (["EUR", "RUB"], ["USD", "CNY"])
+    assert [rejection.item for rejection in report.rejections] == ["USD"]
+    assert store.rates(["USD"]) == {}
+    assert {rate.date for rate in store.rates(["EUR", "RUB"]).values()} == {dt.date(2026, 11, 28)}

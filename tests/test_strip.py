@@ -219,3 +219,91 @@ def test_yesterdays_range_is_stale(settings):
     item = build_strip(settings, {}, {"astana": reading}, lang="en", now=NOW).weather[0]
     assert item.stale
     assert item.reason == "the range is for 2026-11-27, not today (2026-11-28)"
+
+
+def _unvalidated(good, **fields):
+    """``good`` with ``fields`` set without validation, as a value from elsewhere could be."""
+    return type(good).model_construct(**{**dict(good), **fields})
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"change": Decimal("1E+30")},
+        {"published": Decimal("1E+999990"), "rate": Decimal("1E+999990")},
+        {"published": Decimal("1E-200000"), "rate": Decimal("1E-200000")},
+        {"published": Decimal("NaN")},
+    ],
+    ids=["change-1e30", "published-1e999990", "published-1e-200000", "nan"],
+)
+def test_a_value_that_cannot_be_shown_is_missing_and_the_rest_renders(settings, fields, caplog):
+    """One unshowable rate is missing with a reason, logged once; every other item renders."""
+    from ticker._strip.build import _log_unshowable
+
+    _log_unshowable.cache_clear()  # once per process: start this test's count afresh
+    cached = {r.code: r for r in REFERENCE_RATES}
+    cached["USD"] = _unvalidated(cached["USD"], **fields)
+    for _ in range(3):
+        strip = build_strip(settings, cached, {"astana": weather()}, lang="en", now=NOW)
+    usd = strip.rates[0]
+    assert (usd.missing, usd.text, usd.rate, usd.reason) == (
+        True,
+        "—",
+        None,
+        "the value cannot be shown",
+    )
+    assert strip.text == REFERENCE_LINE.replace("usd/kzt 445.99", "usd/kzt —")
+    assert len(strip.model_dump_json()) < 10_000
+    logged = [r for r in caplog.records if "USD cannot be shown" in r.getMessage()]
+    assert len(logged) == 1
+
+
+def test_a_reading_that_cannot_be_shown_is_missing_and_the_rest_renders(settings):
+    """A temperature no model would accept shows the city missing; the rates still render."""
+    cached = {"astana": _unvalidated(weather(), temperature=1e308, min=None, max=None)}
+    strip = build_strip(settings, {r.code: r for r in REFERENCE_RATES}, cached, lang="en", now=NOW)
+    assert (strip.weather[0].missing, strip.weather[0].reason) == (
+        True,
+        "the value cannot be shown",
+    )
+    assert strip.text == REFERENCE_LINE.replace("Astana +18+20℃", "Astana —")
+
+
+def test_a_pin_beyond_the_bounds_is_missing_not_a_crash(settings):
+    """An editor's pin of 1E+30 cannot be shown: that item is missing, the others render."""
+    from ticker._config import Pin
+
+    pin = Pin(item="USD", value=Decimal("1E+30"), reason="typo", until=NOW + dt.timedelta(hours=1))
+    editorial = settings.editorial.model_copy(update={"pins": [pin]})
+    pinned = settings.model_copy(update={"editorial": editorial})
+    strip = build_strip(
+        pinned, {r.code: r for r in REFERENCE_RATES}, {"astana": weather()}, lang="en", now=NOW
+    )
+    assert (strip.rates[0].missing, strip.rates[1].text) == (True, "486.53")
+
+
+def test_a_process_wide_decimal_context_does_not_change_the_strip(settings):
+    """Three digits of precision and traps on rounding elsewhere leave every number as it was."""
+    import decimal
+
+    cached = {r.code: r for r in REFERENCE_RATES}
+    cached["EUR"] = rate("EUR", "12345.67", change="-1234.56")
+    context = decimal.Context(prec=3, traps=[decimal.Inexact, decimal.Rounded])
+    with decimal.localcontext(context):
+        strip = build_strip(settings, cached, {"astana": weather()}, lang="en", now=NOW)
+        assert format_published(Decimal("5.035087719298245614035087719"), derived=True) == "5.04"
+        assert format_temperature(18.5) == "+19"
+    assert strip.text == REFERENCE_LINE.replace("486.53", "12345.67")
+    assert strip.rates[1].change_text == "-1234.56"
+    assert not any(item.missing for item in strip.rates)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [Decimal("1E+999990"), Decimal("1E-200000"), Decimal("1" * 100)],
+    ids=["1e999990", "1e-200000", "100-digits"],
+)
+def test_formatting_refuses_a_value_beyond_the_bounds(value):
+    """format_published raises ValueError rather than write out 200,000 digits."""
+    with pytest.raises(ValueError, match="has more than"):
+        format_published(value)

@@ -27,6 +27,8 @@ from __future__ import annotations
 import errno
 from collections.abc import Sequence
 
+from ticker._text import bounded
+
 __all__ = [
     "BadRequestError",
     "ConfigError",
@@ -74,11 +76,15 @@ class ListenError(TickerError, OSError):
 
 
 class UpstreamError(TickerError):
-    """A source could not deliver data; ``source`` names the adapter."""
+    """A source could not deliver data; ``source`` names the adapter.
+
+    The message is outside text (an upstream's reason, a parser's complaint): it is
+    kept as one clean line of at most :data:`~ticker._text.TEXT_LIMIT` characters.
+    """
 
     def __init__(self, source: str, message: str) -> None:
         self.source = source
-        super().__init__(f"{source}: {message}")
+        super().__init__(f"{source}: {bounded(message)}")
 
 
 class UpstreamUnavailable(UpstreamError, ConnectionError):

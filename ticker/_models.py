@@ -4,12 +4,25 @@ All models are frozen.  Money is :class:`~decimal.Decimal` with the exact digits
 upstream published; times are aware and stored in UTC; dates are calendar dates of
 the place they belong to (Asia/Almaty for the National Bank, the city's zone for
 weather).
+
+Every number and date is bounded where it enters: a model refuses (with a
+:class:`pydantic.ValidationError`) a value beyond the bounds below, so it never
+reaches the cache, the history or the strip.  Decimal bounds are checked on the
+digits and exponent of the value (its ``as_tuple()``) before any arithmetic, so a
+hostile ``1E+999990`` is never written out digit by digit and no operation on a
+value that passed can overflow a decimal context.  (pydantic's own ``max_digits`` and
+``decimal_places`` do not count trailing zeros, so ``1.000…`` with a million zeros
+would pass them and be written out in full; :class:`DecimalBounds` counts every
+digit as written.)  The cache validates what it reads with the same models, so a
+bad stored value counts as absent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal, Self
@@ -20,33 +33,134 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PositiveInt,
+    ValidationError,
     model_validator,
 )
 
+from ticker._exceptions import UpstreamFormatError
+
 __all__ = [
+    "COMPUTED_DIGITS",
+    "EARLIEST_DATE",
+    "MAX_DAYS_AHEAD",
+    "MAX_QUANT",
+    "PUBLISHED_DIGITS",
     "Attribution",
     "CurrencyCode",
     "DataKind",
+    "DecimalBounds",
     "Direction",
     "Rate",
+    "RateList",
+    "Skipped",
     "Weather",
+    "date_problem",
+    "out_of_bounds",
 ]
 
-#: A cross rate is quoted per at most 10**9 units.
-MAX_QUANT_EXPONENT = 9
+
+@dataclass(frozen=True)
+class DecimalBounds:
+    """How many digits a Decimal may have, judged on its digits and exponent alone."""
+
+    #: Digits before the decimal point: the value is below ``10**integer_digits``.
+    integer_digits: int
+    #: Digits after the point, as written (``445.990`` has three).
+    fraction_digits: int
+    #: Digits of the coefficient in all.
+    significant_digits: int
+
+    def check(self, value: Decimal) -> Decimal:
+        """``value`` itself; ``ValueError`` if it is not finite or has too many digits."""
+        _, digits, exponent = value.as_tuple()
+        if not isinstance(exponent, int):
+            raise ValueError(f"{value} is not a finite number")
+        if len(digits) + exponent > self.integer_digits:
+            raise ValueError(f"{_short(value)} has more than {self.integer_digits} integer digits")
+        if -exponent > self.fraction_digits:
+            raise ValueError(f"{_short(value)} has more than {self.fraction_digits} decimals")
+        if len(digits) > self.significant_digits:
+            raise ValueError(
+                f"{_short(value)} has more than {self.significant_digits} significant digits"
+            )
+        return value
+
+
+#: Every published value and change: below 10**12 KZT (a million times the dearest
+#: currency's rate) and at most 10 decimals (the National Bank writes 2, the Bank of
+#: Russia 4).
+PUBLISHED_DIGITS = DecimalBounds(integer_digits=12, fraction_digits=10, significant_digits=22)
+#: A computed value (a rate per one unit, a cross rate): as large as a published one,
+#: at most as many digits as the division that made it keeps.
+COMPUTED_DIGITS = DecimalBounds(integer_digits=12, fraction_digits=66, significant_digits=50)
+#: A cross rate is shown with two decimals: a smaller figure per :data:`MAX_QUANT`
+#: units would read as a rate of zero.
+SMALLEST_SHOWN = Decimal("0.01")
+#: A quant is a power of ten from 1 to this; the bank's largest is 1000 (IRR).
+MAX_QUANT_EXPONENT = 6
+MAX_QUANT = 10**MAX_QUANT_EXPONENT
+#: No source publishes earlier dates; the tenge's own feeds start later.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+#: A value may be dated at most this many days after the day it was fetched: the
+#: National Bank publishes the next day's rates in the afternoon before, and the Bank
+#: of Russia's evening document is dated tomorrow.  A later date is a broken value.
+MAX_DAYS_AHEAD = 1
+#: Every instant a model holds is at or after the first and before the last, so that
+#: adding any duration the settings allow can never overflow :class:`datetime.datetime`.
+EARLIEST_INSTANT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+LATEST_INSTANT = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+#: Longer texts are cut in messages: a hostile value can be megabytes long.
+_SHOWN_CHARACTERS = 32
 # published / quant: quants are powers of ten, so 50 digits keep every division exact.
 _DIVISION = decimal.Context(prec=50)
 
 
+def _short(value: Decimal) -> str:
+    """``value`` for a message, cut when it is long."""
+    _, digits, exponent = value.as_tuple()
+    if len(digits) <= _SHOWN_CHARACTERS:
+        return str(value)
+    return f"a {len(digits)}-digit number (exponent {exponent})"
+
+
+def _power_of_ten(quant: int) -> int:
+    if not 1 <= quant <= MAX_QUANT or str(quant).rstrip("0") != "1":
+        shown = quant if abs(quant) < MAX_QUANT**2 else "a larger number"
+        raise ValueError(f"quant must be a power of ten from 1 to {MAX_QUANT}, got {shown}")
+    return quant
+
+
+def _not_too_old(day: dt.date) -> dt.date:
+    if day < EARLIEST_DATE:
+        raise ValueError(f"date {day} is before {EARLIEST_DATE}")
+    return day
+
+
+def _within_instants(moment: dt.datetime) -> dt.datetime:
+    if not EARLIEST_INSTANT <= moment < LATEST_INSTANT:
+        raise ValueError(
+            f"{moment.isoformat()} is not between {EARLIEST_INSTANT:%Y} and {LATEST_INSTANT:%Y}"
+        )
+    return moment
+
+
 def _as_utc(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+05:00 has no UTC time
+        raise ValueError(f"{value.isoformat()} is outside the range of dates") from exc
 
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
+#: An instant a value was fetched or observed at, within the instants any clock reads.
+Instant = Annotated[UtcDatetime, AfterValidator(_within_instants)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 #: The two kinds of data the strip shows, each refreshed on its own schedule.
 DataKind = Literal["rates", "weather"]
+Published = Annotated[Decimal, AfterValidator(PUBLISHED_DIGITS.check)]
+Computed = Annotated[Decimal, AfterValidator(COMPUTED_DIGITS.check)]
+Quant = Annotated[int, AfterValidator(_power_of_ten)]
+Day = Annotated[dt.date, AfterValidator(_not_too_old)]
 
 
 class Direction(StrEnum):
@@ -64,16 +178,16 @@ class Rate(BaseModel):
 
     code: CurrencyCode
     base: Literal["KZT"] = "KZT"
-    rate: Decimal = Field(description="KZT per ONE unit: published / quant, exact.")
-    published: Decimal = Field(description="KZT per `quant` units, the digits as published.")
-    quant: PositiveInt = Field(description="How many units the published value is for.")
-    change: Decimal | None = Field(
+    rate: Computed = Field(description="KZT per ONE unit: published / quant, exact.")
+    published: Computed = Field(description="KZT per `quant` units, the digits as published.")
+    quant: Quant = Field(description="How many units the published value is for: 1, 10, 100...")
+    change: Published | None = Field(
         default=None, description="Change of `published` against the previous publication."
     )
     direction: Direction = Direction.FLAT
-    date: dt.date = Field(description="The date the source says the rate applies to.")
+    date: Day = Field(description="The date the source says the rate applies to.")
     source: str
-    fetched_at: UtcDatetime
+    fetched_at: Instant
     derived: bool = Field(
         default=False,
         description="Computed from other published figures (a cross rate); rounded for display.",
@@ -94,12 +208,12 @@ class Rate(BaseModel):
     ) -> Self:
         """Build a rate from a published value for ``quant`` units.
 
-        Raises :class:`pydantic.ValidationError` for a non-positive value or quant.
+        Raises :class:`pydantic.ValidationError` for a value or quant beyond the bounds.
         """
         return cls.model_validate(
             {
                 "code": code,
-                "rate": exact_per_unit(published, quant) if quant > 0 else published,
+                "rate": _per_unit(published, quant),
                 "published": published,
                 "quant": quant,
                 "change": change,
@@ -123,19 +237,27 @@ class Rate(BaseModel):
         """A rate computed from other figures (e.g. through RUB or USD), KZT per one unit.
 
         It is quoted, as the National Bank would, per the smallest power of ten of
-        units that is worth at least 1 KZT (``100 uzs/kzt 3.72``); ``rate`` keeps
-        every computed digit and only the display rounds.
+        units that is worth at least 1 KZT (``100 uzs/kzt 3.72``), at most
+        :data:`MAX_QUANT`; ``rate`` keeps every computed digit and only the display
+        rounds.  Raises ``ValueError`` for a rate beyond the bounds.
         """
         if not rate.is_finite() or rate <= 0:
             raise ValueError(f"{code}: a cross rate must be a positive number, got {rate}")
+        try:
+            COMPUTED_DIGITS.check(rate)
+        except ValueError as exc:
+            raise ValueError(f"{code}: {exc}") from exc
         exponent = 0
-        while rate.scaleb(exponent) < 1 and exponent < MAX_QUANT_EXPONENT:
+        while _DIVISION.scaleb(rate, exponent) < 1 and exponent < MAX_QUANT_EXPONENT:
             exponent += 1
+        published = _DIVISION.scaleb(rate, exponent)
+        if published < SMALLEST_SHOWN:
+            raise ValueError(f"{code}: {MAX_QUANT} units are worth less than {SMALLEST_SHOWN} KZT")
         return cls.model_validate(
             {
                 "code": code,
                 "rate": rate,
-                "published": rate.scaleb(exponent),
+                "published": published,
                 "quant": 10**exponent,
                 "date": date,
                 "source": source,
@@ -146,7 +268,9 @@ class Rate(BaseModel):
 
     @model_validator(mode="after")
     def _check_rate(self) -> Self:
-        if not self.published.is_finite() or self.published <= 0:
+        if not self.derived:
+            PUBLISHED_DIGITS.check(self.published)
+        if self.published <= 0:
             raise ValueError(f"published value must be a positive number, got {self.published}")
         if self.rate != exact_per_unit(self.published, self.quant):
             raise ValueError(f"rate {self.rate} is not published {self.published} / {self.quant}")
@@ -158,11 +282,23 @@ def exact_per_unit(published: Decimal, quant: int) -> Decimal:
     return _DIVISION.divide(published, Decimal(quant))
 
 
+def _per_unit(published: Decimal, quant: int) -> Decimal:
+    """``published / quant`` within the bounds; else ``published``, for the model to refuse."""
+    try:
+        PUBLISHED_DIGITS.check(published)
+        _power_of_ten(quant)
+    except ValueError:
+        return published
+    return exact_per_unit(published, quant)
+
+
 #: Physical bounds of an air temperature, °C: the records are -89.2 (Vostok, 1983)
 #: and +56.7 (Death Valley, 1913); anything beyond these margins is a broken value.
 MIN_CELSIUS = -95.0
 MAX_CELSIUS = 65.0
 Celsius = Annotated[float, Field(ge=MIN_CELSIUS, le=MAX_CELSIUS)]
+#: WMO 4677 present-weather codes run from 00 to 99.
+MAX_WMO_CODE = 99
 
 
 class Weather(BaseModel):
@@ -178,11 +314,13 @@ class Weather(BaseModel):
     max: Celsius | None = Field(
         default=None, description="Today's maximum in the city's zone, °C; None if unknown."
     )
-    code: int | None = Field(default=None, description="WMO 4677 weather code, if known.")
-    date: dt.date = Field(description="The local date `min` and `max` belong to.")
-    observed_at: UtcDatetime = Field(description="When the current values are valid.")
+    code: int | None = Field(
+        default=None, ge=0, le=MAX_WMO_CODE, description="WMO 4677 weather code, if known."
+    )
+    date: Day = Field(description="The local date `min` and `max` belong to.")
+    observed_at: Instant = Field(description="When the current values are valid.")
     source: str
-    fetched_at: UtcDatetime
+    fetched_at: Instant
 
     @model_validator(mode="after")
     def _check_range(self) -> Self:
@@ -191,6 +329,67 @@ class Weather(BaseModel):
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min {self.min} is above max {self.max}")
         return self
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An item of an upstream document an adapter left out, and why."""
+
+    item: str
+    value: str
+    reason: str
+
+
+class RateList(list[Rate]):
+    """The rates of one upstream document, with the items of it that were ``skipped``.
+
+    ``parse`` returns one when an item beyond the bounds must not cost the others:
+    the rates are the usable items, and the refresher counts each skipped item it
+    wanted as a rejection.
+    """
+
+    def __init__(self, rates: Iterable[Rate] = (), skipped: Iterable[Skipped] = ()) -> None:
+        super().__init__(rates)
+        self.skipped = tuple(skipped)
+
+    @classmethod
+    def usable(
+        cls, source: str, rates: Sequence[Rate], skipped: Sequence[Skipped], *, item: str
+    ) -> RateList:
+        """The usable ``rates`` of ``source``'s document; none is a format error that says
+        why the first ``item`` was skipped."""
+        if not rates:
+            first = skipped[0].reason.removeprefix(f"{source}: ") if skipped else "none given"
+            raise UpstreamFormatError(source, f"no usable {item}, the first skipped: {first}")
+        return cls(rates, skipped)
+
+
+def date_problem(day: dt.date, *, today: dt.date) -> str | None:
+    """Why ``day`` is outside the window around ``today`` (the source's date now), or None."""
+    if day < EARLIEST_DATE:
+        return f"dated {day}, before {EARLIEST_DATE}"
+    latest = today + dt.timedelta(MAX_DAYS_AHEAD)
+    if day > latest:
+        return f"dated {day}, after {latest}: in the future"
+    return None
+
+
+def out_of_bounds(value: Rate | Weather, *, now: dt.datetime, zone: dt.tzinfo) -> str | None:
+    """Why ``value`` is beyond the bounds at ``now``, or None; ``zone`` is its calendar's.
+
+    Every field is validated again (a value may have been built without validation),
+    the date must be in the window of :func:`date_problem` and a reading may not be
+    observed more than :data:`MAX_DAYS_AHEAD` after ``now``.
+    """
+    try:
+        type(value).model_validate(dict(value))
+    except ValidationError as exc:
+        return "; ".join(error["msg"] for error in exc.errors(include_url=False))
+    problem = date_problem(value.date, today=now.astimezone(zone).date())
+    ahead = now + dt.timedelta(MAX_DAYS_AHEAD)
+    if problem is None and isinstance(value, Weather) and value.observed_at > ahead:
+        problem = f"observed at {value.observed_at.isoformat()}: in the future"
+    return problem
 
 
 class Attribution(BaseModel):

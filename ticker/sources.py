@@ -23,6 +23,11 @@ upstream cannot be reached or answers with an error status and
 :class:`~ticker.UpstreamFormatError` when the body is not in the documented
 format; ``parse`` raises only :class:`~ticker.UpstreamFormatError`.  Nothing else
 escapes: the refresher relies on that to keep the last good data.
+
+A document of many rates must not be lost to one bad item: ``parse`` leaves an item
+whose value is beyond the models' bounds (``PUBLISHED_DIGITS``, ``COMPUTED_DIGITS``,
+the window of ``date_problem``) out, and returns a :class:`RateList` that names it
+among its ``skipped``; the refresher counts each one it wanted as a rejection.
 """
 
 from __future__ import annotations
@@ -50,20 +55,34 @@ from ticker._config import (
 )
 from ticker._exceptions import ConfigError, UpstreamFormatError, describe_problems
 from ticker._http import MAX_BODY_BYTES, Fetcher
-from ticker._models import Attribution, Rate, Weather
+from ticker._models import (
+    COMPUTED_DIGITS,
+    PUBLISHED_DIGITS,
+    Attribution,
+    Rate,
+    RateList,
+    Skipped,
+    Weather,
+    date_problem,
+)
 
 __all__ = [
+    "COMPUTED_DIGITS",
     "MAX_BODY_BYTES",
+    "PUBLISHED_DIGITS",
     "CurrencyCode",
     "DatedRatesSource",
     "Fetcher",
     "NoOptions",
+    "RateList",
     "RatesSource",
+    "Skipped",
     "SourceSet",
     "WeatherSource",
     "adapter_names",
     "attributions",
     "build_sources",
+    "date_problem",
     "describe",
     "join_url",
     "json_object",

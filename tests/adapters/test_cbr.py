@@ -278,7 +278,7 @@ def test_bad_document_is_a_format_error(cbr, body):
         _valute(nominal="-1"),
         _valute(nominal="1,5"),
         "<Valute><CharCode>USD</CharCode><Nominal>1</Nominal></Valute>",
-        _valute() + _valute(),
+        _valute(value="1" * 5000),
     ],
     ids=[
         "empty-value",
@@ -294,13 +294,54 @@ def test_bad_document_is_a_format_error(cbr, body):
         "nominal-negative",
         "nominal-fraction",
         "value-missing",
-        "listed-twice",
+        "value-of-5000-digits",
     ],
 )
-def test_bad_entry_is_a_format_error_naming_the_currency(cbr, valute):
-    """An entry with an unusable Value or Nominal fails the whole document, naming the currency."""
-    with pytest.raises(UpstreamFormatError, match=r"^cbr: USD: "):
-        cbr.parse(_valcurs(KZT, valute, _valute("EUR")), fetched_at=FETCHED_AT)
+def test_bad_entry_is_skipped_and_the_others_kept(cbr, valute):
+    """An entry with an unusable Value or Nominal is skipped, named, and the others are kept."""
+    rates = cbr.parse(_valcurs(KZT, valute, _valute("EUR")), fetched_at=FETCHED_AT)
+    assert sorted(rate.code for rate in rates) == ["EUR", "RUB"]
+    [skipped] = rates.skipped
+    assert skipped.item == "USD"
+    assert skipped.reason.startswith("cbr: USD: <")
+    assert len(skipped.value) <= 32
+
+
+def test_an_entry_listed_twice_is_a_format_error(cbr):
+    """A currency listed twice fails the whole document: which entry is right is unknown."""
+    with pytest.raises(UpstreamFormatError, match=r"^cbr: USD: listed twice"):
+        cbr.parse(_valcurs(KZT, _valute(), _valute()), fetched_at=FETCHED_AT)
+
+
+@pytest.mark.parametrize(
+    ("valute", "reason"),
+    [
+        (_valute(value="999999999999999,9999"), "integer digits"),
+        (_valute(value="0,000000000000001", nominal="999999999"), "worth less than 0.01 KZT"),
+    ],
+    ids=["rate-of-1e17", "rate-below-1e-20"],
+)
+def test_cross_rate_beyond_the_bounds_is_skipped(cbr, valute, reason):
+    """A cross rate the bounds refuse (too large, too small) is skipped; RUB is kept."""
+    rates = cbr.parse(_valcurs(KZT, valute), fetched_at=FETCHED_AT)
+    assert [rate.code for rate in rates] == ["RUB"]
+    [skipped] = rates.skipped
+    assert (skipped.item, reason in skipped.reason) == ("USD", True)
+
+
+@pytest.mark.parametrize(
+    "date", ["30.11.2026", "31.12.9999", "01.01.1999"], ids=["two-days-ahead", "9999", "1999"]
+)
+def test_document_dated_outside_the_window_is_a_format_error(cbr, date):
+    """A ValCurs Date over a day after the fetch (in Moscow) or before 2000 fails the document."""
+    with pytest.raises(UpstreamFormatError, match=r"^cbr: ValCurs Date: dated"):
+        cbr.parse(_valcurs(KZT, _valute(), date=date), fetched_at=FETCHED_AT)
+
+
+def test_tomorrows_document_is_read():
+    """An evening request may already get tomorrow's document: one day ahead is accepted."""
+    rates = _by_code(_valcurs(KZT, _valute(), date="29.11.2026"))
+    assert rates["USD"].date == dt.date(2026, 11, 29)
 
 
 def test_bad_kzt_entry_is_a_format_error_naming_kzt(cbr):
@@ -317,7 +358,7 @@ def test_bad_kzt_entry_is_a_format_error_naming_kzt(cbr):
         (XML_BOMB, DefusedXmlException),
         (b'<?xml version="1.0" encoding="x-no-such"?><ValCurs/>', LookupError),
         (_valcurs(KZT, date="31.02.2026"), ValueError),
-        (_valcurs(KZT, _valute(value="abc")), ValueError),
+        (_valcurs(_valute("KZT", value="abc")), ValueError),
     ],
     ids=["parse-error", "defused", "unknown-encoding", "impossible-date", "value"],
 )

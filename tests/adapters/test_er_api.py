@@ -214,19 +214,8 @@ def test_bad_response_is_a_format_error(er_api, body):
 
 
 @pytest.mark.parametrize(
-    ("code", "value"),
-    [
-        ("EUR", "0"),
-        ("EUR", "-0.91667"),
-        ("EUR", "NaN"),
-        ("EUR", "Infinity"),
-        ("EUR", "-Infinity"),
-        ("EUR", '"0.91667"'),
-        ("EUR", "null"),
-        ("EUR", "true"),
-        ("KZT", "0"),
-        ("KZT", "NaN"),
-    ],
+    "value",
+    ["0", "-0.91667", "NaN", "Infinity", "-Infinity", '"0.91667"', "null", "true", "1" * 60],
     ids=[
         "zero",
         "negative",
@@ -236,26 +225,51 @@ def test_bad_response_is_a_format_error(er_api, body):
         "string",
         "null",
         "boolean",
-        "kzt-zero",
-        "kzt-nan",
+        "60-digits",
     ],
 )
-def test_bad_value_is_a_format_error_naming_the_currency(er_api, code, value):
-    """A rate that is not a positive finite JSON number fails the response, naming the currency."""
-    rates = {"KZT": "445.99", "USD": "1", "EUR": "0.91667", code: value}
-    with pytest.raises(UpstreamFormatError, match=rf"^er-api: {code}: "):
-        er_api.parse(_latest(rates), fetched_at=FETCHED_AT)
+def test_bad_value_is_skipped_and_the_others_kept(er_api, value):
+    """A rate that is not a positive finite JSON number within the bounds is skipped, named."""
+    rates = er_api.parse(
+        _latest({"KZT": "445.99", "USD": "1", "EUR": value}), fetched_at=FETCHED_AT
+    )
+    assert [rate.code for rate in rates] == ["USD"]
+    [skipped] = rates.skipped
+    assert (skipped.item, skipped.reason.startswith("er-api: EUR: ")) == ("EUR", True)
+    assert len(skipped.value) <= 33
+
+
+@pytest.mark.parametrize("value", ["0", "NaN", "1e999999"], ids=["zero", "nan", "1e999999"])
+def test_bad_kzt_is_a_format_error(er_api, value):
+    """Without a usable KZT nothing can be crossed: the response fails, naming KZT."""
+    with pytest.raises(UpstreamFormatError, match=r"^er-api: KZT: "):
+        er_api.parse(_latest({"KZT": value, "EUR": "0.91667"}), fetched_at=FETCHED_AT)
 
 
 @pytest.mark.parametrize(
-    "rates",
-    [{"KZT": "1e999999", "EUR": "1e-999999"}, {"KZT": "1e-999999", "EUR": "1e999999"}],
-    ids=["overflow", "underflow"],
+    ("rates", "reason"),
+    [
+        ({"KZT": "445.99", "USD": "1", "EUR": "1e-999999"}, "decimals"),
+        ({"KZT": "445.99", "USD": "1", "EUR": "1e999999"}, "integer digits"),
+        ({"KZT": "445.99", "USD": "1", "EUR": "1e-12"}, "integer digits"),
+        ({"KZT": "445.99", "USD": "1", "EUR": "1e11"}, "worth less than 0.01 KZT"),
+    ],
+    ids=["exponent-underflow", "exponent-overflow", "quotient-too-large", "quotient-too-small"],
 )
-def test_quotient_beyond_decimal_range_is_a_format_error(er_api, rates):
-    """Exponents that overflow or underflow the cross rate fail cleanly, naming the currency."""
-    with pytest.raises(UpstreamFormatError, match=r"^er-api: EUR: .*beyond Decimal's range"):
-        er_api.parse(_latest(rates), fetched_at=FETCHED_AT)
+def test_figure_or_quotient_beyond_the_bounds_is_skipped(er_api, rates, reason):
+    """A huge exponent is refused on its digits, before any division; so is an absurd quotient."""
+    parsed = er_api.parse(_latest(rates), fetched_at=FETCHED_AT)
+    assert [rate.code for rate in parsed] == ["USD"]
+    [skipped] = parsed.skipped
+    assert skipped.item == "EUR"
+    assert reason in skipped.reason
+
+
+@pytest.mark.parametrize("updated", [1796083200, 946684799], ids=["two-days-ahead", "1999"])
+def test_update_time_outside_the_window_is_a_format_error(er_api, updated):
+    """time_last_update_unix over a day after the fetch (UTC) or before 2000 fails the response."""
+    with pytest.raises(UpstreamFormatError, match=r"^er-api: time_last_update_unix: dated"):
+        er_api.parse(_latest(time_last_update_unix=updated), fetched_at=FETCHED_AT)
 
 
 @pytest.mark.parametrize(

@@ -428,3 +428,21 @@ async def test_error_status_is_unavailable(upstream, session, status, body):
     upstream.answers = [{"status": status, "body": body, "content_type": "text/html"}]
     with pytest.raises(UpstreamUnavailable, match=f"^met-no: HTTP {status}"):
         await MetNoWeather(upstream.settings).fetch(session, ASTANA)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (_first_time("9999-12-31T23:00:00Z"), "a time beyond the calendar"),
+        (_first_time("8000-01-01T00:00:00Z"), "timeseries[0].time: dated 8000-01-01, after"),
+        (_first_time("1999-12-31T12:00:00Z"), "timeseries[0].time: dated 1999-12-31, before"),
+        (_first_temperature(10**400), "air_temperature"),
+        (_body(_forecast()).replace(b"-6.3", b"1e999", 1), "finite number"),
+    ],
+    ids=["year-9999-east-of-utc", "year-8000", "1999", "a-400-digit-integer", "1e999"],
+)
+def test_forecast_beyond_the_bounds_is_a_format_error(weather, body, message):
+    """A first entry at the edge of the calendar or a number beyond the bounds is refused."""
+    with pytest.raises(UpstreamFormatError, match=r"^met-no: ") as info:
+        weather.parse(body, city=ASTANA, fetched_at=FETCHED_AT)
+    assert message in str(info.value)

@@ -233,10 +233,99 @@ def test_bad_document_is_a_format_error(nbk, body):
         "garbage-change",
     ],
 )
-def test_bad_item_value_is_a_format_error(nbk, item):
-    """A currency item with an unusable value fails the whole document, naming the currency."""
-    with pytest.raises(UpstreamFormatError, match=r"^nbk: USD: "):
-        nbk.parse(_rss(item, _item("EUR")), fetched_at=FETCHED_AT)
+def test_bad_item_is_skipped_and_the_others_kept(nbk, item):
+    """A currency item with an unusable value is skipped, named with why; the others are kept."""
+    rates = nbk.parse(_rss(item, _item("EUR")), fetched_at=FETCHED_AT)
+    assert [rate.code for rate in rates] == ["EUR"]
+    [skipped] = rates.skipped
+    assert (skipped.item, skipped.reason.startswith("nbk: USD: ")) == ("USD", True)
+
+
+@pytest.mark.parametrize(
+    ("item", "reason"),
+    [
+        (_item(change="1E+30"), "USD: change: 1E+30 has more than 12 integer digits"),
+        (_item(change="-1E+27"), "more than 12 integer digits"),
+        (_item(change="0.00000000001"), "more than 10 decimals"),
+        (_item(value="1E+999990"), "1E+999990 has more than 12 integer digits"),
+        (_item(value="1E-200000"), "1E-200000 has more than"),
+        (_item(value="1000000000000"), "more than 12 integer digits"),
+        (_item(value="445.99000000000"), "more than 10 decimals"),
+        (_item(value="4" * 25), "is 25 characters long"),
+        (_item(value="4" * 1_000_000), "is 1000000 characters long"),
+        (_item(quant="1" + "0" * 4000), "<quant> of 4001 characters"),
+        (_item(quant="10000000"), "power of ten from 1 to 1000000"),
+        (_item(quant="3"), "power of ten from 1 to 1000000, got 3"),
+        (_item(date="31.12.9999"), "dated 9999-12-31, after 2026-11-29: in the future"),
+        (_item(date="30.11.2026"), "dated 2026-11-30, after 2026-11-29: in the future"),
+        (_item(date="31.12.1999"), "dated 1999-12-31, before 2000-01-01"),
+    ],
+    ids=[
+        "change-1e30",
+        "change-minus-1e27",
+        "change-11-decimals",
+        "published-1e999990",
+        "published-1e-200000",
+        "published-13-digits",
+        "published-11-decimals",
+        "published-25-characters",
+        "published-a-megabyte",
+        "quant-10-to-the-4000",
+        "quant-10-to-the-7",
+        "quant-not-a-power-of-ten",
+        "dated-9999",
+        "dated-two-days-ahead",
+        "dated-1999",
+    ],
+)
+def test_item_beyond_the_bounds_is_skipped(nbk, item, reason):
+    """A value beyond the bounds or a date outside the window skips the item, never the feed."""
+    rates = nbk.parse(_rss(item, _item("EUR")), fetched_at=FETCHED_AT)
+    assert [(rate.code, rate.date) for rate in rates] == [("EUR", TODAY)]
+    [skipped] = rates.skipped
+    assert skipped.item == "USD"
+    assert reason in skipped.reason
+    assert len(skipped.value) <= 25
+
+
+def test_tomorrows_rates_are_read(nbk):
+    """The next day's rates appear the afternoon before: one day ahead is within the window."""
+    [rate] = nbk.parse(_rss(_item(date="29.11.2026")), fetched_at=FETCHED_AT)
+    assert rate.date == dt.date(2026, 11, 29)
+
+
+def test_a_future_dated_item_keeps_the_others_current(nbk):
+    """An item dated 31.12.9999 in the real feed is skipped; every other currency stays."""
+    feed = _fixture("nbk_rates_all.xml").replace(
+        b"<title>EUR</title><pubDate>28.11.2026", b"<title>EUR</title><pubDate>31.12.9999"
+    )
+    rates = nbk.parse(feed, fetched_at=FETCHED_AT)
+    assert len(rates) == 9
+    assert {rate.date for rate in rates} == {TODAY}
+    assert "EUR" in {skipped.item for skipped in rates.skipped}
+
+
+def test_an_odd_date_within_the_window_does_not_make_the_feed_old(nbk):
+    """The feed's date is the one most items carry: one item dated tomorrow is left out."""
+    feed = _rss(_item("USD"), _item("EUR"), _item("CNY", date="29.11.2026"))
+    rates = nbk.parse(feed, fetched_at=FETCHED_AT)
+    assert [rate.code for rate in rates] == ["USD", "EUR"]
+    [skipped] = rates.skipped
+    assert (skipped.item, skipped.reason) == ("CNY", "dated 2026-11-29, not 2026-11-28")
+
+
+def test_dead_currencies_are_named_among_the_skipped(nbk):
+    """LVL, EEK and TRL of the real feed are skipped with their old dates, not lost silently."""
+    rates = nbk.parse(_fixture("nbk_rates_all.xml"), fetched_at=FETCHED_AT)
+    assert {skipped.item for skipped in rates.skipped} == {"LVL", "EEK", "TRL"}
+
+
+def test_every_item_beyond_the_bounds_is_a_format_error(nbk):
+    """A feed whose every currency item is refused is a format error naming the first."""
+    with pytest.raises(UpstreamFormatError, match=r"^nbk: USD: .*1E\+30"):
+        nbk.parse(
+            _rss(_item(change="1E+30"), _item("EUR", date="31.12.9999")), fetched_at=FETCHED_AT
+        )
 
 
 @pytest.mark.parametrize(

@@ -275,3 +275,47 @@ async def test_fetch_error_status_is_unavailable(aiohttp_server, session):
     settings = SourceSettings(adapter="open-meteo", url=str(server.make_url("/")), retries=0)
     with pytest.raises(UpstreamUnavailable, match="HTTP 400"):
         await OpenMeteoWeather(settings).fetch(session, ASTANA)
+
+
+def _current_at(time: str, offset: int = 18000) -> dict:
+    """The fixture with its current time (and the daily day) moved to ``time``."""
+    return _astana(
+        current={"time": time, "temperature_2m": 19.2, "weather_code": 2},
+        daily=_daily([time[:10]], [19.5], [17.6]),
+        utc_offset_seconds=offset,
+        timezone=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (_current_at("9999-12-31T23:45", offset=-36000), "current.time: dated 9999-12-31, after"),
+        (_current_at("2026-11-30T10:15"), "current.time: dated 2026-11-30, after 2026-11-29"),
+        (_current_at("1999-12-31T10:15"), "current.time: dated 1999-12-31, before 2000-01-01"),
+        (_astana(utc_offset_seconds=10**30), "utc_offset_seconds"),
+        (_astana(utc_offset_seconds=86400), "utc_offset_seconds"),
+        (
+            _astana(current={"time": "2026-11-28T10:15", "temperature_2m": 1, "weather_code": 100}),
+            "code: Input should be less than or equal to 99",
+        ),
+        (
+            _astana(current={"time": "2026-11-28T10:15", "temperature_2m": 10**400}),
+            "temperature_2m",
+        ),
+    ],
+    ids=[
+        "year-9999-west-of-utc",
+        "two-days-ahead",
+        "1999",
+        "offset-1e30",
+        "offset-a-day",
+        "weather-code-100",
+        "a-400-digit-temperature",
+    ],
+)
+def test_forecast_beyond_the_bounds_is_a_format_error(weather, document, message):
+    """A time at the calendar's edge or outside the window, or a number beyond the bounds."""
+    with pytest.raises(UpstreamFormatError, match=r"^open-meteo: ") as info:
+        weather.parse(_body(document), city=ASTANA, fetched_at=FETCHED_AT)
+    assert message in str(info.value)

@@ -354,3 +354,21 @@ async def test_connection_error_does_not_show_the_key(aiohttp_server, session, a
         await OpenWeatherMapWeather(settings).fetch(session, ASTANA)
     assert "retrying" in _our_log(caplog)
     assert KEY not in f"{info.value!s} {info.value!r} {_our_log(caplog)}"
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        ({"dt": 253402300799}, "dt: dated 1978-01-12, before 2000-01-01"),  # read as ms
+        ({"dt": 253402300799000}, "a time beyond the calendar"),
+        ({"dt": 1796083200}, "dt: dated 2026-12-01, after 2026-11-29"),
+        ({"dt": 946648800}, "dt: dated 1999-12-31, before 2000-01-01"),
+        ({"main": {"temp": 1e308}}, "temperature"),
+    ],
+    ids=["a-large-dt", "last-millisecond-of-9999", "three-days-ahead", "1999", "1e308"],
+)
+def test_reading_beyond_the_bounds_is_a_format_error(weather, parts, message):
+    """A time at the calendar's edge or outside the window, or an absurd number, is refused."""
+    with pytest.raises(UpstreamFormatError, match=r"^openweathermap: ") as info:
+        weather.parse(_body(_current(**parts)), city=ASTANA, fetched_at=FETCHED_AT)
+    assert message in str(info.value)

@@ -210,3 +210,47 @@ def test_bad_weather_document_is_a_format_error():
         _weather_source(**CITIES).parse(
             b"cities: {astana: {temperature: 1, min: 0}}", city=ASTANA, fetched_at=FETCHED_AT
         )
+
+
+@pytest.mark.parametrize(
+    "published",
+    ["1E+30", "1E+999990", "1E-200000", "445.99000000000"],
+    ids=["1e30", "1e999990", "1e-200000", "11-decimals"],
+)
+def test_published_value_beyond_the_bounds_is_refused_when_built(published):
+    """A static value beyond the bounds is a settings error, before anything is served."""
+    with pytest.raises(ValidationError, match=r"rates\.USD\.published"):
+        _rates_source(rates={"USD": published})
+
+
+def test_change_beyond_the_bounds_is_refused_when_built():
+    """A change of 1E+30 is a settings error too."""
+    with pytest.raises(ValidationError, match="more than 12 integer digits"):
+        _rates_source(rates={"USD": {"published": "445.99", "change": "1E+30"}})
+
+
+def test_rate_the_model_refuses_is_skipped_and_the_others_kept():
+    """A quant that is no power of ten skips that rate; the others are still served."""
+    source = _rates_source(rates={"USD": "445.99", "UZS": {"published": "3.72", "quant": 3}})
+    rates = source.parse(
+        b"rates: {USD: '445.99', UZS: {published: '3.72', quant: 3}}", fetched_at=FETCHED_AT
+    )
+    assert [rate.code for rate in rates] == ["USD"]
+    [skipped] = rates.skipped
+    assert (skipped.item, "power of ten" in skipped.reason) == ("UZS", True)
+
+
+def test_a_date_in_the_future_is_a_format_error():
+    """A configured date over a day after today in Astana serves nothing rather than a lie."""
+    body = b"rates: {USD: '445.99'}\ndate: 2026-11-30"
+    with pytest.raises(
+        UpstreamFormatError, match=r"^static: no usable rate.*USD: dated 2026-11-30"
+    ):
+        _rates_source(rates={"USD": "1"}).parse(body, fetched_at=FETCHED_AT)
+
+
+def test_weather_beyond_the_bounds_is_a_format_error():
+    """A static reading of 500 °C is refused as a format error, not a crash of the refresh."""
+    body = b"cities: {astana: {temperature: 500, min: 0, max: 1}}"
+    with pytest.raises(UpstreamFormatError, match=r"^static: astana: temperature"):
+        _weather_source(**CITIES).parse(body, city=ASTANA, fetched_at=FETCHED_AT)

@@ -2,7 +2,9 @@
 
 The refresher writes, the service reads; with the default disk backend several
 processes on one machine share one SQLite-backed directory.  Values are stored as
-the models' JSON, so a cache outlives a restart and an upgrade of the code.  A
+the models' JSON, so a cache outlives a restart and an upgrade of the code; every
+value read is validated by its model again, so one written by another version or
+beyond the models' bounds counts as absent for its item only.  A
 write of several items is one transaction: a crash leaves the old values or the
 new ones, never a mix.
 """
@@ -10,6 +12,8 @@ new ones, never a mix.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -19,7 +23,8 @@ import diskcache
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ticker._config import CacheSettings
-from ticker._models import DataKind, Rate, UtcDatetime, Weather
+from ticker._models import DataKind, Rate, UtcDatetime, Weather, date_problem
+from ticker._text import OutsideText
 
 __all__ = [
     "CacheBackend",
@@ -32,6 +37,12 @@ __all__ = [
 ]
 
 _M = TypeVar("_M", bound=BaseModel)
+# Distinct unreadable values logged; each is logged once per process.
+_LOGGED_REFUSALS = 256
+# The zone furthest ahead of UTC (Kiribati, UTC+14): no place has a later date.
+_FURTHEST_AHEAD = dt.timezone(dt.timedelta(hours=14))
+
+log = logging.getLogger("ticker.cache")
 
 
 class CacheBackend(Protocol):
@@ -123,7 +134,7 @@ class SourceStatus(BaseModel):
     source: str
     last_attempt: UtcDatetime
     last_success: UtcDatetime | None = None
-    last_error: str | None = None
+    last_error: OutsideText | None = None
     failures: int = Field(default=0, description="Failed refreshes in a row.")
     rejected: int = Field(default=0, description="Values rejected by guards, in all.")
 
@@ -254,11 +265,40 @@ class Store:
             if value is None:
                 continue
             try:
-                loaded[name] = model.model_validate_json(value)
-            except ValidationError:
-                # Written by an incompatible version: treat as absent, the next refresh rewrites it.
-                continue
+                loaded[name] = _dated_by_now(model.model_validate_json(value))
+            # Written by an incompatible version, or beyond the models' bounds: absent for
+            # this item only, and the next refresh rewrites it.  (ValidationError is a
+            # ValueError; ArithmeticError covers a validator a hostile value could trip.)
+            except (ValueError, ArithmeticError) as exc:
+                _log_refused(f"{prefix}:{name}", hash(value), _first_problem(exc))
         return loaded
+
+
+def _dated_by_now(value: _M) -> _M:
+    """``value``; ``ValueError`` for a rate or reading dated after tomorrow anywhere.
+
+    The refresher never stores one, but an older version could have.
+    """
+    if isinstance(value, Rate | Weather):
+        problem = date_problem(value.date, today=dt.datetime.now(_FURTHEST_AHEAD).date())
+        if problem is not None:
+            raise ValueError(problem)
+    return value
+
+
+@functools.lru_cache(maxsize=_LOGGED_REFUSALS)
+def _log_refused(key: str, value_hash: int, problem: str) -> None:
+    """Log, once per process for each stored value, a value the cache refused to read."""
+    log.warning("cache: %s is unreadable and counts as absent: %s", key, problem)
+
+
+def _first_problem(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        errors = exc.errors(include_url=False, include_input=False)
+        if errors:
+            where = ".".join(str(part) for part in errors[0]["loc"])
+            return f"{where}: {errors[0]['msg']}"[:200]
+    return f"{type(exc).__name__}: {exc}"[:200]
 
 
 def open_store(settings: CacheSettings) -> Store:

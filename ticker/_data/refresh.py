@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import decimal
 import functools
 import logging
 import time
@@ -30,7 +31,9 @@ import aiohttp
 from ticker._config import City, DataKind, Settings
 from ticker._data.cache import Store
 from ticker._exceptions import UpstreamError, UpstreamFormatError
-from ticker._models import Rate, Weather
+from ticker._models import Rate, RateList, Weather, out_of_bounds
+from ticker._staleness import RATES_ZONE
+from ticker._text import bounded
 from ticker.sources import SourceSet, WeatherSource
 
 __all__ = [
@@ -49,6 +52,8 @@ _T = TypeVar("_T")
 
 #: Cities fetched at once: polite to an upstream, quick enough for many cities.
 CITY_CONCURRENCY = 4
+# Jumps are measured in a context of our own, whatever the process's current one is.
+_JUDGING = decimal.Context(prec=28)
 
 
 def utc_now() -> dt.datetime:
@@ -73,12 +78,16 @@ class SourceOutcome:
 
 @dataclass(frozen=True)
 class Rejection:
-    """A value a guard refused, with why."""
+    """A value a guard refused, with why; the value and the reason are bounded text."""
 
     source: str
     item: str
     value: str
     reason: str
+
+    def __post_init__(self) -> None:
+        for name in ("item", "value", "reason"):
+            object.__setattr__(self, name, bounded(getattr(self, name)))
 
 
 @dataclass
@@ -191,9 +200,8 @@ class Refresher:
                 break
             fetch = functools.partial(source.fetch, self.session, pending)
             rates = await self._attempt(report, source.name, fetch)
-            for rate in rates or []:
-                if rate.code in pending:
-                    await self._judge(report, rate, previous.get(rate.code), accepted, held)
+            for rate in await self._screen(report, source.name, rates or [], pending):
+                await self._judge(report, rate, previous.get(rate.code), accepted, held)
         await asyncio.to_thread(self._store_rates, list(accepted.values()), list(held.values()))
         report.stored = [code for code in wanted if code in accepted]
         report.held = [code for code in wanted if code in held]
@@ -211,6 +219,30 @@ class Refresher:
     def _tell_stored(self, kind: DataKind, values: list[Rate] | list[Weather]) -> None:
         for observer in self.observers:
             observer.stored(kind, values)
+
+    async def _screen(
+        self, report: RefreshReport, source: str, rates: list[Rate], pending: list[str]
+    ) -> list[Rate]:
+        """The rates of ``pending`` codes within the bounds; the others wanted are rejections.
+
+        An item the adapter skipped (a :class:`~ticker.sources.RateList` names it) and
+        a rate beyond the bounds at this refresh's time are each counted and logged.
+        """
+        for skipped in rates.skipped if isinstance(rates, RateList) else ():
+            if skipped.item in pending:
+                rejection = Rejection(source, skipped.item, skipped.value, skipped.reason)
+                await self._reject(report, rejection)
+        now = self.clock()
+        within = []
+        for rate in rates:
+            if rate.code not in pending:
+                continue
+            problem = out_of_bounds(rate, now=now, zone=RATES_ZONE)
+            if problem is None:
+                within.append(rate)
+            else:
+                await self._reject(report, Rejection(source, rate.code, str(rate.rate), problem))
+        return within
 
     async def _judge(
         self,
@@ -298,7 +330,11 @@ class Refresher:
             fetch = functools.partial(source.fetch, self.session, city)
             reading = await self._attempt(report, source.name, fetch, record=False)
             if reading is not None and reading.city == city.id:
-                return reading
+                problem = out_of_bounds(reading, now=self.clock(), zone=city.zone)
+                if problem is None:
+                    return reading
+                value = f"{reading.temperature} on {reading.date}"
+                await self._reject(report, Rejection(source.name, city.id, value, problem))
         return None
 
     def _record_sources(self, report: RefreshReport) -> None:
@@ -404,5 +440,10 @@ def _fields(kind: str, source: str, outcome: str, items: int, seconds: float) ->
 
 
 def _moved(rate: Rate, reference: Rate) -> Decimal:
-    """How far ``rate`` is from ``reference``, as a fraction of the reference."""
-    return abs(rate.rate / reference.rate - 1)
+    """How far ``rate`` is from ``reference``, as a fraction of the reference.
+
+    Both are within the bounds, so 28 digits and the default range always hold the
+    quotient; the local context keeps a process-wide change from reaching it.
+    """
+    with decimal.localcontext(_JUDGING):
+        return abs(rate.rate / reference.rate - 1)

@@ -5,23 +5,34 @@ The display rules follow the National Bank and the reference strip
 least two decimals) and are shown per their quant (``100 uzs/kzt 3.72``);
 temperatures are whole degrees rounded half away from zero, signed, with ``0``
 never signed.
+
+Numbers are formatted under a decimal context of this module's own
+(:data:`DISPLAY_CONTEXT`), so neither a process-wide context change nor a value's
+exponent can make formatting raise or write out a number digit by digit; a value
+beyond the models' bounds is refused before it is formatted.  Each item is built on
+its own: one that still cannot be shown is missing, with a reason, and logged once,
+while the rest of the strip renders.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import functools
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from ticker._config import (
+    City,
     EditorialSettings,
     Pin,
     RatesSettings,
     Settings,
     WeatherSettings,
 )
-from ticker._models import Attribution, Rate, Weather
+from ticker._models import COMPUTED_DIGITS, Attribution, Rate, Weather
 from ticker._staleness import (
     RATES_ZONE,
     age_of,
@@ -40,7 +51,9 @@ from ticker._strip.i18n import (
 from ticker._wire import RateItem, Strip, WeatherItem
 
 __all__ = [
+    "DISPLAY_CONTEXT",
     "MISSING_TEXT",
+    "UNSHOWABLE_REASON",
     "build_strip",
     "format_published",
     "format_temperature",
@@ -57,24 +70,41 @@ MISSING_TEXT = "—"
 #: The source recorded for a value the editors pinned.
 EDITORIAL_SOURCE = "editorial"
 SEPARATOR = " · "
+#: The reason a reader sees for an item whose value cannot be shown.
+UNSHOWABLE_REASON = "the value cannot be shown"
+#: Every number of the strip is formatted in this context: 50 digits hold any value
+#: within the models' bounds, and an invalid operation raises (it is never a NaN).
+DISPLAY_CONTEXT = decimal.Context(
+    prec=50,
+    rounding=ROUND_HALF_UP,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+)
 _CENTS = Decimal("0.01")
+# Distinct items logged as unshowable; each is logged once per process.
+_LOGGED_UNSHOWABLE = 256
+
+log = logging.getLogger("ticker.strip")
 
 
 def format_published(value: Decimal, *, derived: bool = False) -> str:
     """The published digits with at least two decimals: ``258.1`` -> ``258.10``.
 
     A derived (cross) rate has no published digits; it is rounded to two decimals.
+    Raises ``ValueError`` for a value beyond the models' bounds.
     """
+    COMPUTED_DIGITS.check(value)
     exponent = value.as_tuple().exponent
-    if derived or (isinstance(exponent, int) and exponent > -2):
-        value = value.quantize(_CENTS, rounding=ROUND_HALF_UP)
-    return f"{value:f}"
+    with decimal.localcontext(DISPLAY_CONTEXT):
+        if derived or (isinstance(exponent, int) and exponent > -2):
+            value = value.quantize(_CENTS)
+        return f"{value:f}"
 
 
 def format_temperature(celsius: float) -> str:
     """Whole degrees, half away from zero, signed: ``18.5`` -> ``+19``, ``-0.4`` -> ``0``."""
     # repr() gives the shortest decimal that round-trips, so 18.5 stays exactly 18.5.
-    whole = int(Decimal(repr(celsius)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    with decimal.localcontext(DISPLAY_CONTEXT):
+        whole = int(Decimal(repr(celsius)).quantize(Decimal(1)))
     return f"{whole:+d}" if whole else "0"
 
 
@@ -105,7 +135,7 @@ class Display:
 
 def format_change(change: Decimal) -> str:
     """A change against the previous publication, signed: ``+1.27``, ``-0.86``, ``0.00``."""
-    text = format_published(abs(change))
+    text = format_published(change.copy_abs())
     return f"+{text}" if change > 0 else f"-{text}" if change < 0 else text
 
 
@@ -156,29 +186,50 @@ def rate_items(
     for code in settings.currencies:
         if code in editorial.hide:
             continue
-        pin = pins.get(code)
-        if pin is not None and pin.value is not None:
-            pinned = _pinned_rate(code, pin.value, cached.get(code), now)
-            items.append(_rate_item(pinned, display, age=0, reason=_pin_reason(pin), stale=False))
-            continue
-        rate = cached.get(code)
-        if rate is None:
-            items.append(_missing_rate(code, "no value yet", display.lang))
-            continue
-        age = age_of(rate.fetched_at, now)
-        if age > settings.max_age.total_seconds():
-            hidden = f"hidden: not refreshed for {duration_text(age)}, over max_age"
-            items.append(_missing_rate(code, hidden, display.lang))
-            continue
-        reason = rate_staleness(rate, age, settings, now)
-        jump = held.get(code)
-        if jump is not None:
-            until = (
-                "the editors confirm it" if editorial.confirm_jumps else "a second source agrees"
+        try:
+            item = _rate_entry(
+                code, settings, cached, held, pins.get(code), display, now, editorial
             )
-            reason = f"{jump.source} published {jump.rate}, held back until {until}"
-        items.append(_rate_item(rate, display, age=age, reason=reason, stale=reason is not None))
+        except Exception as exc:  # one value must never take the strip down
+            _log_unshowable("rates", code, f"{type(exc).__name__}: {exc}"[:200])
+            item = _missing_rate(code, UNSHOWABLE_REASON, display.lang)
+        items.append(item)
     return items
+
+
+def _rate_entry(
+    code: str,
+    settings: RatesSettings,
+    cached: Mapping[str, Rate],
+    held: Mapping[str, Rate],
+    pin: Pin | None,
+    display: Display,
+    now: dt.datetime,
+    editorial: EditorialSettings,
+) -> RateItem:
+    """The item of one code: pinned, missing, hidden, held or shown."""
+    if pin is not None and pin.value is not None:
+        pinned = _pinned_rate(code, pin.value, cached.get(code), now)
+        return _rate_item(pinned, display, age=0, reason=_pin_reason(pin), stale=False)
+    rate = cached.get(code)
+    if rate is None:
+        return _missing_rate(code, "no value yet", display.lang)
+    age = age_of(rate.fetched_at, now)
+    if age > settings.max_age.total_seconds():
+        hidden = f"hidden: not refreshed for {duration_text(age)}, over max_age"
+        return _missing_rate(code, hidden, display.lang)
+    reason = rate_staleness(rate, age, settings, now)
+    jump = held.get(code)
+    if jump is not None:
+        until = "the editors confirm it" if editorial.confirm_jumps else "a second source agrees"
+        reason = f"{jump.source} published {jump.rate}, held back until {until}"
+    return _rate_item(rate, display, age=age, reason=reason, stale=reason is not None)
+
+
+@functools.lru_cache(maxsize=_LOGGED_UNSHOWABLE)
+def _log_unshowable(kind: str, item: str, error: str) -> None:
+    """Log, once per process for each item and error, a value the strip cannot show."""
+    log.error("%s: %s cannot be shown and is missing from the strip: %s", kind, item, error)
 
 
 def _rate_item(
@@ -212,50 +263,62 @@ def weather_items(
     for city in settings.cities:
         if city.id in editorial.hide:
             continue
-        name = city.display_name(display.lang)
-        reading = cached.get(city.id)
-        pin = pins.get(city.id)
-        if pin is not None and pin.temperature is not None:
-            reading = Weather(
-                city=city.id, temperature=pin.temperature, min=pin.min, max=pin.max,
-                code=reading.code if reading else None, date=now.astimezone(city.zone).date(),
-                observed_at=now, source=EDITORIAL_SOURCE, fetched_at=now,
-            )  # fmt: skip
-        age = age_of(reading.fetched_at, now) if reading is not None else 0
-        if reading is None or age > settings.max_age.total_seconds():
-            reason = (
-                "no value yet"
-                if reading is None
-                else (f"hidden: not refreshed for {duration_text(age)}, over max_age")
-            )
-            items.append(
-                WeatherItem(
-                    city=city.id,
-                    name=name,
-                    text=MISSING_TEXT,
-                    missing=True,
-                    timezone=city.timezone,
-                    reason=reason,
-                )
-            )
-            continue
-        staleness = weather_staleness(reading, age, city, settings.refresh, now)
-        if pin is not None:
-            staleness = None
-        pinned = _pin_reason(pin) if pin is not None else None
-        items.append(
-            WeatherItem(
-                **reading.model_dump(),
-                name=name,
-                timezone=city.timezone,
-                text=display.number(weather_value_text(reading)),
-                age=age,
-                stale=staleness is not None,
-                reason=pinned or staleness,
-                condition=condition_name(reading.code, display.lang),
-            )
-        )
+        try:
+            item = _weather_entry(city, settings, cached, pins.get(city.id), display, now)
+        except Exception as exc:  # one value must never take the strip down
+            _log_unshowable("weather", city.id, f"{type(exc).__name__}: {exc}"[:200])
+            item = _missing_weather(city, UNSHOWABLE_REASON, display.lang)
+        items.append(item)
     return items
+
+
+def _missing_weather(city: City, reason: str, lang: str) -> WeatherItem:
+    return WeatherItem(
+        city=city.id,
+        name=city.display_name(lang),
+        text=MISSING_TEXT,
+        missing=True,
+        timezone=city.timezone,
+        reason=reason,
+    )
+
+
+def _weather_entry(
+    city: City,
+    settings: WeatherSettings,
+    cached: Mapping[str, Weather],
+    pin: Pin | None,
+    display: Display,
+    now: dt.datetime,
+) -> WeatherItem:
+    """The item of one city: pinned, missing, hidden or shown."""
+    reading = cached.get(city.id)
+    if pin is not None and pin.temperature is not None:
+        reading = Weather(
+            city=city.id, temperature=pin.temperature, min=pin.min, max=pin.max,
+            code=reading.code if reading else None, date=now.astimezone(city.zone).date(),
+            observed_at=now, source=EDITORIAL_SOURCE, fetched_at=now,
+        )  # fmt: skip
+    if reading is None:
+        return _missing_weather(city, "no value yet", display.lang)
+    age = age_of(reading.fetched_at, now)
+    if age > settings.max_age.total_seconds():
+        hidden = f"hidden: not refreshed for {duration_text(age)}, over max_age"
+        return _missing_weather(city, hidden, display.lang)
+    staleness = weather_staleness(reading, age, city, settings.refresh, now)
+    if pin is not None:
+        staleness = None
+    pinned = _pin_reason(pin) if pin is not None else None
+    return WeatherItem(
+        **reading.model_dump(),
+        name=city.display_name(display.lang),
+        timezone=city.timezone,
+        text=display.number(weather_value_text(reading)),
+        age=age,
+        stale=staleness is not None,
+        reason=pinned or staleness,
+        condition=condition_name(reading.code, display.lang),
+    )
 
 
 def rates_text(items: Sequence[RateItem]) -> str:
