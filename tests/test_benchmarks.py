@@ -106,3 +106,23 @@ def test_refresh_stall_quick_prints_every_line(tmp_path):
         for figure in ("p99", "req/s"):
             assert f"refresh stall {figure} during/idle, {cache}" in printed, printed
     assert "## refresh stall: during / idle" in output.read_text(encoding="utf-8")
+
+
+def test_connections_quick_prints_every_section(tmp_path):
+    """`python -m benchmarks.connections --quick` measures the floods, the limit and RSS."""
+    output = tmp_path / "connections.md"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.connections", "--quick", "--output", str(output)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    headings = [
+        "== connections: floods and other clients ==",
+        "== RSS over the requests ==",
+        "== summary ==",
+    ]
+    assert [heading for heading in headings if heading not in done.stdout] == [], done.stdout
+    assert re.search(r"requests failed beside the flood past the limit\s+0 ", done.stdout), (
+        done.stdout
+    )
+    assert "## RSS over the requests" in output.read_text(encoding="utf-8")

@@ -1,16 +1,21 @@
 """The OpenAPI document and the docs page: valid, complete, and true of the live service.
 
-The app is built as ``ticker serve`` will build it once this module is wired in:
-``create_app`` then ``add_openapi``; requests go through the same fast path as in
-``ticker._service.serve``.  Schemathesis is driven through its Python API, one
-hypothesis run per documented operation, against the app on 127.0.0.1.
+The app is built as ``ticker serve`` builds it: ``create_app`` then ``add_openapi``;
+requests go through the same fast path as in ``ticker._serving.app.serve``.
+Schemathesis is driven through its Python API, one hypothesis run per documented
+operation, against the app on 127.0.0.1; and through its command line, with every
+check it has, against a real ``ticker serve`` process fed by fake upstreams.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import html
 import json
+import re
+import sys
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +54,8 @@ from ticker._strip.docs_page import render_docs
 from ticker._version import __version__
 from ticker._wire import ErrorBody, HealthBody
 
-from ._running import poll_strip
-from .conftest import NOW, make_settings
+from ._running import poll_strip, running_service
+from .conftest import FIXTURES, NOW, make_settings
 
 OFFLINE_YAML = Path(__file__).parent.parent / "examples" / "offline.yaml"
 ENDPOINTS = [*default_endpoints(), *OWN_ENDPOINTS]
@@ -59,10 +64,12 @@ DOCUMENTED = [endpoint.path for endpoint in ENDPOINTS]
 #: Routes their owners describe (with ``register``) once this module is wired in.
 AWAITING_DESCRIPTION: tuple[str, ...] = ()
 
-#: Operations whose parameters constrain each other, which a schema cannot say: a
-#: schema-valid request may get a 400 there, so positive_data_acceptance is not checked.
+#: Operations whose parameters obey rules a schema cannot say: a schema-valid request
+#: may get a 400 there, so positive_data_acceptance is not checked.
 CROSS_PARAMETER_RULES = {
-    "/v1/rates/{code}/history": "from <= to, and to - from within history.retention",
+    "/v1/rates/{code}/history": "from <= to, to - from within history.retention, and both"
+    " in the window that moves with today",
+    "/v1/audit": "at in the window that moves with today (history.retention to a year ahead)",
 }
 
 #: Bounded fuzzing: each operation gets this many generated requests per mode.
@@ -406,3 +413,101 @@ async def test_schemathesis_catches_a_wrong_description(aiohttp_server, settings
 def test_document_is_plain_json(document):
     """The document survives a JSON round trip unchanged (no sets, tuples or models in it)."""
     assert json.loads(json.dumps(document)) == document
+
+
+# --- every schemathesis check against the running service ------------------------------------
+
+#: The live run's configuration.  Every check is on (``--checks all``), for positive and
+#: negative data; each exception is a rule the OpenAPI schema cannot state, not a defect.
+LIVE_RUN_CONFIG = """
+[[operations]]
+# from <= to, to - from within the retention, and both dates in a window that moves
+# with today (from the oldest date kept to a year ahead): a schema-valid range may be
+# refused with a 400 naming the parameter, as the parameters' descriptions say.
+include-name = "GET /v1/rates/{code}/history"
+checks.positive_data_acceptance.expected-statuses = [
+    "2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx",
+]
+
+[[operations]]
+# at in the same moving window: a schema-valid date-time of the year 1 or 9999 is a 400.
+include-name = "GET /v1/audit"
+checks.positive_data_acceptance.expected-statuses = [
+    "2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx",
+]
+"""
+#: Bounds of the live run: generated cases per operation and mode, and a hard deadline.
+LIVE_RUN_EXAMPLES = 40
+LIVE_RUN_SECONDS = 90
+LIVE_CONFIG = """
+cache: {{path: {cache}}}
+languages: [en, ru, kk]
+rates:
+  currencies: [USD, EUR, RUB, CNY, UZS]
+  refresh: 1h
+  sources: [{{adapter: nbk, url: "{upstream}/rss/", timeout: 2s, retries: 0}}]
+weather:
+  refresh: 15m
+  cities:
+    - {{id: astana, name: {{en: Astana, ru: Астана, kk: Астана}}, latitude: 51.1694,
+       longitude: 71.4491, timezone: Asia/Almaty}}
+  sources: [{{adapter: open-meteo, url: "{upstream}/", timeout: 2s, retries: 0}}]
+"""
+ASTANA = zoneinfo.ZoneInfo("Asia/Almaty")
+
+
+def _dated_today(fixture: str) -> bytes:
+    """A fixture whose publication dates and observation time are today's, in Astana."""
+    now = dt.datetime.now(ASTANA)
+    text = (FIXTURES / fixture).read_text(encoding="utf-8")
+    text = text.replace("28.11.2026", now.strftime("%d.%m.%Y"))
+    observed = now.replace(minute=now.minute - now.minute % 15)
+    text = re.sub(r"2026-11-28T\d\d:\d\d", observed.strftime("%Y-%m-%dT%H:%M"), text)
+    return text.replace("2026-11-28", now.date().isoformat()).encode()
+
+
+@pytest.fixture
+async def upstreams(aiohttp_server) -> str:
+    """The National Bank and Open-Meteo on 127.0.0.1, publishing today's fixtures."""
+    rates, forecast = _dated_today("nbk_rates_all.xml"), _dated_today("open_meteo_astana.json")
+
+    async def nbk(request: web.Request) -> web.Response:
+        return web.Response(body=rates, content_type="application/xml")
+
+    async def meteo(request: web.Request) -> web.Response:
+        return web.Response(body=forecast, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/rss/rates_all.xml", nbk)
+    app.router.add_get("/v1/forecast", meteo)
+    server = await aiohttp_server(app, host="127.0.0.1")
+    return str(server.make_url("")).rstrip("/")
+
+
+@pytest.mark.slow
+async def test_every_schemathesis_check_passes_against_the_running_service(tmp_path, upstreams):
+    """``st run --checks all --mode all`` on a real ``ticker serve`` finds no failure."""
+    config = tmp_path / "ticker.yaml"
+    config.write_text(LIVE_CONFIG.format(cache=tmp_path / "cache", upstream=upstreams))
+    checks = tmp_path / "schemathesis.toml"
+    checks.write_text(LIVE_RUN_CONFIG, encoding="utf-8")
+    async with running_service(config) as service:
+        await poll_strip(service.url)  # every item has its value: /readyz is a 200
+        run = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "schemathesis.cli", "--config-file", str(checks), "run",
+            f"{service.url}/openapi.json", "--checks", "all", "--mode", "all",
+            "--max-examples", str(LIVE_RUN_EXAMPLES), "--seed", "20261128",
+            "--request-timeout", "5", "--generation-database", "none", "--no-color",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd=tmp_path,
+        )  # fmt: skip
+        try:
+            output, _ = await asyncio.wait_for(run.communicate(), LIVE_RUN_SECONDS)
+        finally:
+            if run.returncode is None:
+                run.kill()
+                await run.wait()
+        log = service.log()
+    text = output.decode("utf-8", "replace")
+    assert run.returncode == 0, text
+    assert "Traceback" not in log, log
+    assert re.search(r"Operations:\s+1[0-9] selected / 1[0-9] total", text), text

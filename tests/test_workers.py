@@ -1,4 +1,4 @@
-"""``ticker serve`` as real processes: workers, their restarts, a taken port, reload.
+"""``ticker serve`` as real processes: workers, restarts, a taken port, reload, a killed master.
 
 Workers are made to crash or to start slowly the way a broken installation would:
 a directory on ``PYTHONPATH`` holds a ``uvloop.py`` that the workers import (see
@@ -195,3 +195,70 @@ async def test_a_hangup_while_starting_does_not_kill_the_service(tmp_path, monke
         await logged(service, "uvloop stub: importing slowly")
         service.process.send_signal(signal.SIGHUP)
         await _wait_healthy(service)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie waiting for init to reap it does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with contextlib.suppress(OSError):
+        state = Path(f"/proc/{pid}/stat").read_text("ascii").rpartition(")")[2].split()[0]
+        return state != "Z"
+    return True
+
+
+def _listening(port: int) -> set[int]:
+    """The pids of the processes with a socket listening on ``port`` (from /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table, encoding="ascii") as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                if fields[3] == "0A" and int(fields[1].rpartition(":")[2], 16) == port:
+                    inodes.add(f"socket:[{fields[9]}]")
+    pids = set()
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        with contextlib.suppress(OSError):
+            if os.readlink(fd) in inodes:
+                pids.add(int(fd.parts[2]))
+    return pids
+
+
+async def _workers_of(master: Service) -> set[int]:
+    """The pids a master logged it started its workers with."""
+    await logged(master, "started 2 workers: ")
+    line = next(line for line in master.log().splitlines() if "started 2 workers: " in line)
+    return {int(pid) for pid in line.rpartition(": ")[2].split(", ")}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+async def test_workers_end_with_a_killed_master_and_a_new_master_serves_alone(tmp_path):
+    """kill -9 of the master ends its workers; a new master's workers alone hold the port."""
+    config, port = offline_config(tmp_path), free_port()
+    command = [sys.executable, "-m", "ticker", *serve_args(config, port, "--workers", "2")]
+    orphans: set[int] = set()
+    try:
+        async with serving(command, port, tmp_path / "old.log") as old:
+            await _wait_healthy(old)
+            orphans = await _workers_of(old)
+            old.process.kill()
+            await old.process.wait()
+            for _ in range(60):  # three seconds at most
+                if not any(map(_alive, orphans)):
+                    break
+                await asyncio.sleep(0.05)
+            assert not any(map(_alive, orphans)), old.log()
+        async with serving(command, port, tmp_path / "new.log") as new:
+            await _wait_healthy(new)
+            workers = await _workers_of(new)
+            for _ in range(100):  # until both workers listen
+                if _listening(port) == workers:
+                    break
+                await asyncio.sleep(0.05)
+            assert _listening(port) == workers
+    finally:
+        for pid in orphans:  # what a failure left behind
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

@@ -167,11 +167,29 @@ class CacheSettings(_Strict):
         return self.path if self.path is not None else default_cache_dir()
 
 
+#: How long an idle connection is kept between two requests: longer than the 60 s an
+#: nginx in front keeps its idle upstream connections, so that nginx is the side that
+#: closes them and never sends a request on one that ticker is closing.
+KEEPALIVE_TIMEOUT = dt.timedelta(seconds=75)
+#: How long a client has, from the first byte of a request, to send all its headers.
+HEADER_TIMEOUT = dt.timedelta(seconds=10)
+
+
 class ServerSettings(_Strict):
-    """Where the HTTP service listens, and who may read it from a browser."""
+    """Where the HTTP service listens, who may read it from a browser, how long it waits."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    keepalive_timeout: Duration = Field(
+        default=KEEPALIVE_TIMEOUT,
+        le=dt.timedelta(hours=1),
+        description="How long an idle connection stays open between two requests.",
+    )
+    header_timeout: Duration = Field(
+        default=HEADER_TIMEOUT,
+        le=dt.timedelta(minutes=5),
+        description="How long a client may take to send a request's headers.",
+    )
     cors_origins: Annotated[
         list[Annotated[str, Field(pattern=r"^(\*|https?://[^/\s]+)$")]], Field(min_length=1)
     ] = Field(

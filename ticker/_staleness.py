@@ -16,6 +16,7 @@ process renders the change.  Pure functions of settings, values and times.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zoneinfo
 from collections.abc import Mapping
 
@@ -28,6 +29,7 @@ __all__ = [
     "age_of",
     "duration_text",
     "last_business_day_before",
+    "last_change",
     "next_change",
     "overdue",
     "rate_staleness",
@@ -36,6 +38,8 @@ __all__ = [
     "weather_staleness",
 ]
 
+#: At most this many changes are stepped through to find the last one (days of midnights).
+_MAX_CHANGES = 10_000
 #: A value is stale once this many refresh intervals passed without a refresh.
 STALE_AFTER_REFRESHES = 1.5
 #: Rates are dated in the National Bank's calendar.
@@ -90,6 +94,15 @@ def weather_staleness(
     return None
 
 
+def _over(fetched_at: dt.datetime, limit: dt.timedelta) -> dt.datetime:
+    """The first moment a value fetched at ``fetched_at`` is older than ``limit``.
+
+    Ages are whole seconds (:func:`age_of`) and a value is over a limit once its age
+    is greater than it: at ``fetched_at + limit`` itself it is not yet.
+    """
+    return fetched_at + dt.timedelta(seconds=math.floor(limit.total_seconds()) + 1)
+
+
 def next_change(
     settings: Settings,
     rates: Mapping[str, Rate],
@@ -100,8 +113,8 @@ def next_change(
     moments: list[dt.datetime] = []
     for values, kind in ((rates.values(), settings.rates), (weather.values(), settings.weather)):
         for value in values:
-            moments.append(value.fetched_at + kind.refresh * STALE_AFTER_REFRESHES)
-            moments.append(value.fetched_at + kind.max_age)
+            moments.append(_over(value.fetched_at, kind.refresh * STALE_AFTER_REFRESHES))
+            moments.append(_over(value.fetched_at, kind.max_age))
     moments.extend(pin.until for pin in settings.editorial.pins)  # a pin ends
     zones = {RATES_ZONE, *(city.zone for city in settings.weather.cities)}
     for zone in zones:  # the publication calendar and "today" move at local midnight
@@ -110,6 +123,31 @@ def next_change(
         moments.append(midnight.astimezone(dt.UTC))
     future = [moment for moment in moments if moment > now]
     return min(future) if future else None
+
+
+def last_change(
+    settings: Settings,
+    rates: Mapping[str, Rate],
+    weather: Mapping[str, Weather],
+    since: dt.datetime,
+    now: dt.datetime,
+) -> dt.datetime | None:
+    """The last moment after ``since`` and by ``now`` when what a strip shows changed.
+
+    A strip rendered at that moment shows what one rendered now would, with ages
+    as of it; None if nothing changed.  Every process finds the same moment for the
+    same values, so their bodies stay identical.
+    """
+    found = None
+    moment = next_change(settings, rates, weather, since)
+    for _ in range(_MAX_CHANGES):
+        if moment is None or moment > now:
+            break
+        found = moment
+        moment = next_change(settings, rates, weather, found)
+    else:  # more changes than an outage of years has: now will do
+        found = now
+    return found
 
 
 def rates_today(now: dt.datetime) -> dt.date:

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ticker._models import Attribution, CurrencyCode, DataKind, Direction, UtcDatetime
+from ticker._text import OutsideText
 
 __all__ = [
     "AuditAnswer",
@@ -179,18 +180,28 @@ class SourceReport(BaseModel):
     source: str | None = None
     last_attempt: UtcDatetime | None = None
     last_success: UtcDatetime | None = None
-    last_error: str | None = None
+    last_error: OutsideText | None = None
     failures: int | None = None
     rejected: int | None = None
-    error: str | None = None
+    error: OutsideText | None = None
 
 
 class ReadyBody(BaseModel):
-    """The answer of /readyz."""
+    """The answer of /readyz: 200 while every item has a value, 503 while one has none.
+
+    ``status`` says more: ``degraded`` (still a 200: the last good values are served,
+    their ages and stale marks moving) while the shared cache cannot be read, the
+    refresh lease cannot be held or recorded, or no refresh stamped the cache for two
+    refresh intervals; ``problems`` says why.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     ready: bool
+    status: Literal["ready", "degraded", "not_ready"] = "ready"
+    problems: list[OutsideText] = Field(
+        default_factory=list, description="Why the service is degraded or not ready."
+    )
     generated_at: UtcDatetime
     items: list[ReadyItem]
     sources: list[SourceReport]

@@ -33,7 +33,9 @@ from ticker._data.leader import fingerprint, stamp_outside
 from ticker._data.refresh import Refresher, utc_now
 from ticker._exceptions import ConfigError, ListenError
 from ticker._logs import configure_logging
+from ticker._processes import die_with
 from ticker._serving.app import create_app, reconfigure, serve
+from ticker._serving.connections import raise_descriptor_limit
 from ticker._serving.snapshot import strip_from_store
 from ticker._staleness import rates_today
 from ticker._version import USER_AGENT, __version__
@@ -56,10 +58,14 @@ def _serve(args: argparse.Namespace) -> int:
     # Until the service handles SIGHUP (once it serves), one must not end it: an early
     # `ticker reload`, or the master passing one on to a worker that is still starting.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    worker = args.worker is not None
+    if worker:
+        die_with(args.worker)  # no orphan answers beside the next master's workers
     settings, sources = _load(args.config)
+    raise_descriptor_limit(warn=not worker)  # the workers inherit it; the master warns
     host = args.host or settings.server.host
     port = args.port or settings.server.port
-    owner = args.pid_file is not None and not args.worker  # workers leave it to the master
+    owner = args.pid_file is not None and not worker  # workers leave it to the master
     with pid_file(Path(args.pid_file) if owner else None) as answers:
         if args.workers > 1:
             return _serve_workers(args, host, port, answers)
@@ -91,7 +97,7 @@ def _serve_one(
         reconfigure(app, new, new_sources)
         answers.record(None)
 
-    asyncio.run(serve(app, host, port, reuse_port=args.worker, reload=reload))
+    asyncio.run(serve(app, host, port, reuse_port=args.worker is not None, reload=reload))
 
 
 def _serve_workers(args: argparse.Namespace, host: str, port: int, answers: ReloadAnswers) -> int:
@@ -239,7 +245,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers", type=int, default=1, help="processes answering on the port (default: 1)"
     )
-    serve.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    # A worker of `--workers` is told its master's pid, to end when the master does.
+    serve.add_argument("--worker", type=int, metavar="MASTER_PID", help=argparse.SUPPRESS)
     serve.add_argument("--pid-file", help="write the process id here, for `ticker reload`")
     serve.set_defaults(run=_serve)
 

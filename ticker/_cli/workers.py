@@ -1,9 +1,15 @@
 """``ticker serve --workers N``: N processes answering on one port.
 
 The master validates the settings and checks once that the address can be bound,
-then starts N copies of ``ticker serve --worker`` that all bind it with
+then starts N copies of ``ticker serve --worker MASTER_PID`` that all bind it with
 ``SO_REUSEPORT`` (the kernel spreads connections between them).  The workers share
 the cache; one of them at a time holds the refresh lease (see ``ticker._data.leader``).
+
+Only one master's workers ever answer on a port.  Each worker ends when its master
+does, even by SIGKILL (``ticker._processes.die_with``), and the master's check binds
+the address without ``SO_REUSEPORT``: that fails while any other process listens
+there, the orphans of a master just killed included, so a new master waits
+``ORPHAN_WAIT`` seconds for them to go, and then refuses a port still taken.
 
 A worker that dies is started again after a pause that doubles with each crash in
 a row.  The master gives up, stops the others and exits 1 when workers crash
@@ -18,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import errno
 import logging
 import os
 import shutil
@@ -53,6 +60,11 @@ CRASH_WINDOW = 60.0
 STOP_TIMEOUT = 10.0
 #: How often the master looks at its workers.
 POLL_INTERVAL = 0.1
+#: How long a new master waits for the address to be free: the workers of a master
+#: that was killed end within a second of it.
+ORPHAN_WAIT = 3.0
+#: How often it tries meanwhile.
+ORPHAN_POLL = 0.1
 
 
 @dataclass
@@ -80,7 +92,7 @@ def run_workers(
     _check_address(*address)
     # -P: the workers import ticker as the master did, never from a ``ticker/`` folder
     # that happens to be in the current directory.
-    command = [sys.executable, "-P", "-m", "ticker", *worker_args, "--worker"]
+    command = [sys.executable, "-P", "-m", "ticker", *worker_args, "--worker", str(os.getpid())]
     # The workers' metrics meet in one directory, so that each /metrics answers for all.
     metrics = tempfile.mkdtemp(prefix="ticker-metrics-")
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": metrics, **_import_path()}
@@ -103,20 +115,30 @@ def _import_path() -> dict[str, str]:
 
 
 def _check_address(host: str, port: int) -> None:
-    """Bind ``host:port`` as a worker will, so that a taken port is one error rather than N."""
+    """Bind ``host:port`` alone, so that a taken port is one error rather than N.
+
+    Without ``SO_REUSEPORT`` the bind fails while anyone listens there, the workers of
+    another master too; the orphans of a killed one are given ``ORPHAN_WAIT`` to end.
+    """
 
     async def bind() -> None:
         # Bound but not listening: the kernel hands this socket no connection.
         server = await asyncio.get_running_loop().create_server(
-            asyncio.Protocol, host, port, reuse_port=True, start_serving=False
+            asyncio.Protocol, host, port, reuse_port=False, start_serving=False
         )
         server.close()
         await server.wait_closed()
 
-    try:
-        asyncio.run(bind())
-    except OSError as exc:
-        raise ListenError.for_address(host, port, exc) from exc
+    deadline = time.monotonic() + ORPHAN_WAIT
+    while True:
+        try:
+            asyncio.run(bind())
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE and time.monotonic() < deadline:
+                time.sleep(ORPHAN_POLL)
+                continue
+            raise ListenError.for_address(host, port, exc) from exc
+        return
 
 
 def _supervise(

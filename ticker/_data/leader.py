@@ -40,6 +40,7 @@ from ticker._data.refresh import RefreshJobs, RefreshReport, utc_now
 from ticker._data.schedule import schedule
 from ticker._models import DataKind
 from ticker._staleness import restamp_due
+from ticker._text import bounded
 from ticker.sources import SourceSet
 
 __all__ = ["LEASE", "Leadership", "fingerprint", "stamp_outside"]
@@ -97,6 +98,21 @@ class Leadership:
         self.clock = clock
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.scheduler: AsyncIOScheduler | None = None
+        self._problems: dict[str, str] = {}
+
+    @property
+    def problems(self) -> list[str]:
+        """Why this process cannot take part in the refreshes now (for /readyz), if it cannot."""
+        return list(self._problems.values())
+
+    def _trouble(self, what: str, problem: str | None) -> bool:
+        """Note (or clear, with None) a problem; whether it is new (to be logged)."""
+        if problem is None:
+            self._problems.pop(what, None)
+            return False
+        new = what not in self._problems
+        self._problems[what] = bounded(problem)
+        return new
 
     @property
     def settings(self) -> Settings:
@@ -128,12 +144,17 @@ class Leadership:
 
     async def _renew(self) -> bool:
         try:
-            return await asyncio.to_thread(
+            held = await asyncio.to_thread(
                 self.store.backend.acquire, LEASE_NAME, self.owner, self.lease
             )
         except Exception as exc:  # the shared cache is unreachable: nobody can be sure
-            log.warning("cannot reach the shared cache for the lease: %s", exc)
+            if self._trouble("lease", f"cannot hold the refresh lease: {exc}"):
+                log.warning("cannot reach the shared cache for the lease: %s", exc)
             return False
+        if "lease" in self._problems:
+            log.info("the shared cache answers for the lease again")
+        self._trouble("lease", None)
+        return held
 
     async def _lead(self) -> None:
         log.info("%s holds the refresh lease", self.owner)
@@ -144,7 +165,7 @@ class Leadership:
         self.scheduler = schedule(
             self.refresher, settings or self.settings, first_runs=first,
             may_run=self._may_refresh,
-            after=self._refreshed,
+            after=self._refreshed, failed=self._refresh_failed,
         )  # fmt: skip
         self.scheduler.add_job(
             self._restamp, "interval", seconds=RESTAMP_EVERY.total_seconds(), id="restamp"
@@ -193,12 +214,25 @@ class Leadership:
             return True
         return self.clock() - last.at >= self._interval(kind) / 2
 
+    def _refresh_failed(self, kind: DataKind, exc: Exception) -> None:
+        if self._trouble(f"refresh {kind}", f"cannot refresh {kind}: {type(exc).__name__}: {exc}"):
+            log.warning("the %s refresh failed: %s: %s", kind, type(exc).__name__, exc)
+
     async def _refreshed(self, kind: DataKind, report: RefreshReport) -> None:
-        await asyncio.to_thread(
-            self.store.put_last_refresh, kind, self.clock(), self.owner,
-            fingerprint(self.settings, kind),
-        )  # fmt: skip
-        await self.stamp()
+        self._trouble(f"refresh {kind}", None)
+        try:
+            await asyncio.to_thread(
+                self.store.put_last_refresh, kind, self.clock(), self.owner,
+                fingerprint(self.settings, kind),
+            )  # fmt: skip
+            await self.stamp()
+        except Exception as exc:  # a full disk, a lost Redis: readers age what they have
+            if self._trouble("stamp", f"cannot record the {kind} refresh: {exc}"):
+                log.warning("cannot record the %s refresh in the shared cache: %s", kind, exc)
+            return
+        if "stamp" in self._problems:
+            log.info("the %s refresh is recorded in the shared cache again", kind)
+        self._trouble("stamp", None)
 
     async def stamp(self) -> Stamp:
         """Record a new version of the cache for every process to render."""
@@ -216,6 +250,15 @@ class Leadership:
 
     async def _restamp(self) -> None:
         """Stamp again once an item turned stale, was hidden or the day changed."""
+        try:
+            await self._restamp_if_due()
+        except Exception as exc:  # readers age what they have meanwhile
+            if self._trouble("stamp", f"cannot stamp the shared cache: {exc}"):
+                log.warning("cannot stamp the shared cache: %s", exc)
+            return
+        self._trouble("stamp", None)
+
+    async def _restamp_if_due(self) -> None:
         stamp = await asyncio.to_thread(self.store.stamp)
         if stamp is None:
             await self.stamp()

@@ -32,7 +32,9 @@ class _Job:
     Items that no source could deliver are retried after 30 s, then 1, 2, 4...
     minutes, never later than the regular interval, so a service started without
     network fills its strip soon after the network returns.  ``may_run`` is asked
-    first (a fleet's lease); ``after`` hears of every refresh that ran.
+    first (a fleet's lease); ``after`` hears of every refresh that ran, and
+    ``failed`` of every one that could not run to its end (the shared cache could
+    not be read or written): it is retried the same way.
     """
 
     def __init__(
@@ -44,6 +46,7 @@ class _Job:
         *,
         may_run: Callable[[DataKind], Awaitable[bool]] | None = None,
         after: Callable[[DataKind, RefreshReport], Awaitable[None]] | None = None,
+        failed: Callable[[DataKind, Exception], None] | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.kind = kind
@@ -51,6 +54,7 @@ class _Job:
         self.interval = interval
         self.may_run = may_run
         self.after = after
+        self.failed = failed
         self.failures = 0
         self._running = asyncio.Lock()
 
@@ -59,18 +63,34 @@ class _Job:
         if self._running.locked():
             return  # the regular run and a retry met; one refresh at a time is enough
         async with self._running:
-            if self.may_run is not None and not await self.may_run(self.kind):
+            try:
+                if self.may_run is not None and not await self.may_run(self.kind):
+                    return
+                report = await self.refresh()
+                if self.after is not None:
+                    await self.after(self.kind, report)
+            except asyncio.CancelledError:
+                # The scheduler stops (shutdown, a lost lease, a reload) while a refresh
+                # runs: this task ends here; raised on, the scheduler logs a traceback.
+                log.debug("%s: the refresh in progress was stopped", self.kind)
                 return
-            report = await self.refresh()
-            if self.after is not None:
-                await self.after(self.kind, report)
-        if not report.missing:
+            except Exception as exc:  # storage trouble: said once by ``failed``, retried
+                if self.failed is not None:
+                    self.failed(self.kind, exc)
+                else:
+                    log.warning(
+                        "%s: the refresh failed: %s: %s", self.kind, type(exc).__name__, exc
+                    )
+                missing = ["everything"]
+            else:
+                missing = report.missing
+        if not missing:
             self.failures = 0
             return
         delay = min(self.interval, RETRY_AFTER * 2**self.failures)
         self.failures += 1
         if delay < self.interval:
-            log.info("%s: retrying %s in %ds", self.kind, ", ".join(report.missing), delay.seconds)
+            log.info("%s: retrying %s in %ds", self.kind, ", ".join(missing), delay.seconds)
             self.scheduler.add_job(
                 self.run, "date", run_date=utc_now() + delay, id=f"{self.kind}-retry",
                 replace_existing=True,
@@ -84,6 +104,7 @@ def schedule(
     first_runs: Mapping[DataKind, dt.datetime] | None = None,
     may_run: Callable[[DataKind], Awaitable[bool]] | None = None,
     after: Callable[[DataKind, RefreshReport], Awaitable[None]] | None = None,
+    failed: Callable[[DataKind, Exception], None] | None = None,
 ) -> AsyncIOScheduler:
     """Start one APScheduler job per data kind, first at ``first_runs`` (default: now)."""
     scheduler = AsyncIOScheduler(timezone=dt.UTC)
@@ -94,7 +115,7 @@ def schedule(
     )
     for kind, refresh, interval in jobs:
         seconds = interval.total_seconds()
-        job = _Job(scheduler, kind, refresh, interval, may_run=may_run, after=after)
+        job = _Job(scheduler, kind, refresh, interval, may_run=may_run, after=after, failed=failed)
         scheduler.add_job(
             job.run,
             "interval",

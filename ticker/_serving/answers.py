@@ -19,8 +19,10 @@ from aiohttp import web
 from ticker._config import LiveSettings, Settings
 from ticker._serving.catalogue import BY_NAME, THEMES
 from ticker._serving.responses import (
+    IDENTITY,
     not_modified,
     not_modified_answer,
+    preferred_codings,
     refuse_parameters,
     security_headers,
     single_value,
@@ -57,17 +59,6 @@ def cache_control(snapshot: Snapshot, now: dt.datetime) -> str:
     )
 
 
-def _coding(accepted: str | None) -> str:
-    """The best encoding an Accept-Encoding header allows: br, gzip or none."""
-    if not accepted:
-        return ""
-    compact = accepted.replace(" ", "")
-    for coding in ("br", "gzip"):
-        if coding in compact and f"{coding};q=0" not in compact:
-            return coding
-    return ""
-
-
 class Answers:
     """Picks and sends the precomputed answer for a strip request."""
 
@@ -85,7 +76,8 @@ class Answers:
         self._plain_queries = {f"lang={lang}": lang for lang in settings.languages}
         self._negotiated: dict[str, str] = {}
         self._prepared: dict[
-            tuple[str, str, str | None, str, bool], tuple[bytes, dict[str, str], Variant]
+            tuple[str, str, str | None, tuple[str, ...], bool],
+            tuple[bytes, dict[str, str], Variant],
         ] = {}
         self._prepared_for: Snapshot | None = None
         self._prepared_second = -1
@@ -134,7 +126,7 @@ class Answers:
         negotiated: bool,
         theme: str | None = None,
     ) -> web.Response:
-        """The precomputed answer: 304 when the client has it, gzip when accepted."""
+        """The precomputed answer: 304 when the client has it, br or gzip when preferred."""
         snapshot = self.holder.current
         second = int(time.monotonic())
         if snapshot is not self._prepared_for or second != self._prepared_second:
@@ -143,7 +135,8 @@ class Answers:
             self._prepared_for, self._prepared_second = snapshot, second
             self._cache_control = cache_control(snapshot, self.clock())
         headers_in = request.headers
-        key = (form, lang, theme, _coding(headers_in.get("Accept-Encoding")), negotiated)
+        codings = preferred_codings(headers_in.get("Accept-Encoding"))
+        key = (form, lang, theme, codings, negotiated)
         prepared = self._prepared.get(key)
         if prepared is None:
             prepared = self._prepared[key] = self._prepare(snapshot, *key)
@@ -162,17 +155,26 @@ class Answers:
         form: str,
         lang: str,
         theme: str | None,
-        accepted: str,
+        codings: tuple[str, ...],
         negotiated: bool,
     ) -> tuple[bytes, dict[str, str], Variant]:
-        """The body and complete headers of one variant for one kind of request."""
+        """The body and complete headers of one variant for one kind of request.
+
+        The first of the client's ``codings`` the variant has a body for is sent:
+        a body too small to compress, or brotli not installed, falls back to the
+        next; ``identity`` when nothing else is.
+        """
         variant = snapshot.variant(form, lang, theme)
         coded = {"br": (variant.brotli, variant.brotli_etag),
-                 "gzip": (variant.gzipped, variant.gzip_etag)}.get(accepted)  # fmt: skip
-        if coded is not None and coded[0] is not None:
-            body, etag, coding = coded[0], coded[1], accepted
-        else:
-            body, etag, coding = variant.body, variant.etag, ""
+                 "gzip": (variant.gzipped, variant.gzip_etag)}  # fmt: skip
+        body, etag, coding = variant.body, variant.etag, ""
+        for accepted in codings:
+            if accepted == IDENTITY:
+                break
+            packed, packed_etag = coded[accepted]
+            if packed is not None:
+                body, etag, coding = packed, packed_etag, accepted
+                break
         return body, self._headers(form, variant, etag, coding, negotiated), variant
 
     def _headers(

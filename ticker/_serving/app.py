@@ -28,11 +28,12 @@ from aiohttp import web
 from ticker._config import LiveSettings, Settings
 from ticker._data.cache import Store, open_store
 from ticker._data.history import History, HistoryObserver
-from ticker._data.leader import Leadership
+from ticker._data.leader import RESTAMP_EVERY, Leadership
 from ticker._data.refresh import Refresher, RefreshJobs, utc_now
 from ticker._exceptions import ListenError
 from ticker._serving.answers import Answers
 from ticker._serving.catalogue import BY_PATH
+from ticker._serving.connections import LISTEN_BACKLOG, Connections
 from ticker._serving.history_routes import add_history
 from ticker._serving.metrics import Metrics
 from ticker._serving.offload import ChildRefresher, ChildRenderer
@@ -49,9 +50,11 @@ from ticker._serving.routes import (
     STORE_KEY,
     Assets,
     answer,
+    cors_for_origins,
     routes,
 )
 from ticker._serving.snapshot import Snapshot, SnapshotHolder, audit_snapshot
+from ticker._text import bounded
 from ticker._version import USER_AGENT
 from ticker.sources import SourceSet
 
@@ -67,6 +70,9 @@ CHANGED_KEY = web.AppKey("snapshot-changed", asyncio.Event)
 
 #: How often a process looks for a new stamp when nobody told it of one.
 WATCH_EVERY = dt.timedelta(seconds=0.5)
+#: How long after a snapshot's next change a process waits for the leader's new stamp
+#: before it renders that change itself (at once while the shared cache is unreadable).
+AGE_GRACE = RESTAMP_EVERY + dt.timedelta(seconds=1)
 #: How often the hot path's request counts are handed to the metrics.
 METRICS_FLUSH_EVERY = dt.timedelta(seconds=1)
 
@@ -143,6 +149,24 @@ async def _render(app: web.Application) -> None:
     holder.install(await renderer.render(app[LIVE_KEY].current, audit=leading, wanted=served))
 
 
+async def _age(app: web.Application, *, failing: bool) -> None:
+    """Past the snapshot's next change with no new stamp: render the values read last
+    again as of that change, so stale marks and ages move on through an outage."""
+    holder = app[SNAPSHOTS_KEY]
+    current, now = holder.current, holder.clock()
+    due = current.next_change_at
+    if not holder.read or due is None or now < due + (dt.timedelta(0) if failing else AGE_GRACE):
+        return
+    renderer = app.get(OFFLOAD_KEY)
+    if holder.inputs is not None or renderer is None or not renderer.ready:
+        await asyncio.to_thread(holder.age, now)
+        return
+    settings = app[LIVE_KEY].current
+    aged = await renderer.age(settings, current.rendered_at, now, wanted=current.served)
+    if aged is not None and holder.current is current:
+        holder.install(aged)
+
+
 async def _watch_snapshots(app: web.Application) -> AsyncIterator[None]:
     """Render once at start-up, then whenever the shared stamp or the settings change.
 
@@ -151,10 +175,9 @@ async def _watch_snapshots(app: web.Application) -> AsyncIterator[None]:
     of it.
     """
     holder, changed = app[SNAPSHOTS_KEY], app[CHANGED_KEY]
-    failing = False
 
     async def render() -> None:
-        nonlocal failing
+        failing = holder.problem is not None
         try:
             await _render(app)
         except Exception as exc:
@@ -163,13 +186,18 @@ async def _watch_snapshots(app: web.Application) -> AsyncIterator[None]:
                     "cannot read the shared cache (%s: %s); serving snapshot %s until it can",
                     type(exc).__name__, exc, holder.current.stamp.version,
                 )  # fmt: skip
-            failing = True
-            return
-        if failing:
-            log.info(
-                "the shared cache is readable again: snapshot %s", holder.current.stamp.version
-            )
-            failing = False
+            holder.problem = bounded(f"cannot read the shared cache: {type(exc).__name__}: {exc}")
+        else:
+            if failing:
+                log.info(
+                    "the shared cache is readable again: snapshot %s",
+                    holder.current.stamp.version,
+                )
+            holder.problem = None
+        try:
+            await _age(app, failing=holder.problem is not None)
+        except Exception as exc:  # the child's trouble: the next look tries again
+            log.debug("cannot render the last snapshot again: %s", exc)
 
     await render()
 
@@ -226,7 +254,7 @@ def create_app(
     in child processes (:mod:`ticker._serving.offload`), which build the sources from
     the settings' registered adapters themselves.
     """
-    app = web.Application()
+    app = web.Application(middlewares=[cors_for_origins])
     live = app[LIVE_KEY] = LiveSettings(settings)
     app[CLOCK_KEY] = clock
     if store is None:
@@ -284,16 +312,28 @@ async def serve(
 ) -> None:
     """Run ``app`` on ``host:port`` with the fast path, until SIGTERM or SIGINT.
 
+    Each connection is tended by :class:`~ticker._serving.connections.Connections`:
+    the keep-alive and header deadlines of ``server:``, the descriptor budget, short
+    answers and log lines for unreadable requests, no version banner.
     SIGHUP calls ``reload`` (a new configuration), while requests go on being served.
     Raises :class:`~ticker._exceptions.ListenError` when the address cannot be bound.
     """
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     server = runner.server
-    if server is not None:
-        server.request_handler = fast_path(app, server.request_handler)
+    if server is None:  # setup() always makes one
+        raise RuntimeError("the app runner made no server")
+    server.request_handler = fast_path(app, server.request_handler)
+    deadlines = live_settings(app).server
+    connections = Connections(
+        server, lambda: live_settings(app),
+        keepalive_timeout=deadlines.keepalive_timeout.total_seconds(),
+        header_timeout=deadlines.header_timeout.total_seconds(),
+    )  # fmt: skip
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    previous_handler = loop.get_exception_handler()
+    loop.set_exception_handler(connections.exception_handler(previous_handler))
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     reloads: set[asyncio.Task[None]] = set()
@@ -306,15 +346,22 @@ async def serve(
             task.add_done_callback(reloads.discard)
 
         loop.add_signal_handler(signal.SIGHUP, on_hangup)
+    listener: asyncio.Server | None = None
     try:
         try:
-            await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
+            listener = await loop.create_server(
+                connections, host, port, reuse_port=reuse_port, backlog=LISTEN_BACKLOG
+            )
         except OSError as exc:
             raise ListenError.for_address(host, port, exc) from exc
         log.info("serving on http://%s:%d", host, port)
-        await stop.wait()
+        async with connections.tending():
+            await stop.wait()
     finally:
+        if listener is not None:
+            listener.close()  # no new connection; the runner closes the open ones
         await runner.cleanup()
+        loop.set_exception_handler(previous_handler)
 
 
 def reconfigure(app: web.Application, settings: Settings, sources: SourceSet) -> None:

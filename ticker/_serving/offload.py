@@ -28,15 +28,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import ctypes
 import datetime as dt
 import logging
 import multiprocessing
 import os
-import signal
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,7 +44,15 @@ from ticker._data.history import History, HistoryObserver
 from ticker._data.refresh import Refresher, RefreshObserver, RefreshReport, Rejection, utc_now
 from ticker._logs import configure_logging
 from ticker._models import DataKind
-from ticker._serving.snapshot import Snapshot, Variant, audit_snapshot, build_snapshot
+from ticker._processes import die_with
+from ticker._serving.snapshot import (
+    Inputs,
+    Snapshot,
+    Variant,
+    audit_snapshot,
+    read_inputs,
+    render_inputs,
+)
 from ticker._version import USER_AGENT
 from ticker._wire import Strip
 from ticker.sources import SourceSet, attributions, build_sources
@@ -62,8 +65,6 @@ log = logging.getLogger("ticker.offload")
 CHILD_NICENESS = 19
 #: Refresh events told to the serving process's observers between two looks at requests.
 TELL_AT_ONCE = 16
-#: prctl(2): the signal a process gets when its parent ends.
-_PR_SET_PDEATHSIG = 1
 
 
 def _pool(settings: Settings) -> concurrent.futures.ProcessPoolExecutor:
@@ -82,7 +83,7 @@ def _start_child(parent: int, level: str, form: str) -> None:
     ``parent`` is the serving process's pid as it knew it: read here, it could already
     be init's, if the serving process died while this one started.
     """
-    _die_with(parent)
+    die_with(parent)
     configure_logging(level, form)
     with contextlib.suppress(OSError):
         os.nice(CHILD_NICENESS)
@@ -90,26 +91,6 @@ def _start_child(parent: int, level: str, form: str) -> None:
         # Linux: run only on a core that serving (and everything else) leaves idle.
         with contextlib.suppress(OSError):
             os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-
-
-def _die_with(parent: int) -> None:
-    """End this process when ``parent`` ends, even by SIGKILL: no orphan keeps running.
-
-    Linux says so at once (``PR_SET_PDEATHSIG``); elsewhere, and as a second line of
-    defence, a thread notices within a second that the parent changed.
-    """
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent:  # the parent ended before the request took hold
-        os._exit(0)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="ticker-parent-watch", daemon=True).start()
 
 
 class _Pooled:
@@ -281,24 +262,41 @@ class Rendered:
     strip_json: Mapping[str, bytes]
     sparklines: Mapping[str, str]
     incomplete: bool
+    rendered_at: dt.datetime | None = None
 
 
 _render_store: Store | None = None
+#: What the child read last: rendered again, without the cache, while no new stamp comes.
+_render_inputs: Inputs | None = None
 
 
 def _render_in_child(
-    settings: Settings, audit: bool, wanted: frozenset[tuple[str, str, str]]
-) -> Rendered:
-    global _render_store
+    settings: Settings,
+    audit: bool,
+    wanted: frozenset[tuple[str, str, str]],
+    age: tuple[dt.datetime, dt.datetime] | None = None,
+) -> Rendered | None:
+    """Read the cache and render; with ``age`` (since, now), render what was read last again
+    as of its last change in that span instead (None: nothing changed, or nothing read)."""
+    global _render_store, _render_inputs
     if _render_store is None:
         _render_store = open_store(settings.cache)
     history = History(_render_store.backend, settings.history, clock=utc_now)
-    snapshot = build_snapshot(
-        settings, _render_store, attributions(settings), clock=utc_now, history=history,
-        eager=False,
-    )  # fmt: skip
+    at = None
+    if age is None:
+        inputs = _render_inputs = read_inputs(
+            settings, _render_store, clock=utc_now, history=history
+        )
+    elif _render_inputs is None:
+        return None  # a new child: what the last one read is gone
+    else:
+        inputs = _render_inputs
+        at = inputs.last_change(settings, *age)
+        if at is None:
+            return None
+    snapshot = render_inputs(settings, inputs, attributions(settings), eager=False, at=at)
     snapshot.render(wanted | snapshot.defaults())
-    if audit:
+    if audit and at is None:
         audit_snapshot(history, snapshot)
     # The same bytes as each language's "strip" variant, without compressing those not served.
     strip_json: dict[str, bytes] = {
@@ -306,7 +304,7 @@ def _render_in_child(
     }
     return Rendered(
         snapshot.stamp, snapshot.next_change_at, snapshot.variants, strip_json,
-        snapshot.sparklines, snapshot.incomplete,
+        snapshot.sparklines, snapshot.incomplete, snapshot.rendered_at,
     )  # fmt: skip
 
 
@@ -328,6 +326,14 @@ class _ParsedStrips(Mapping[str, Strip]):
 
     def __len__(self) -> int:
         return len(self._bodies)
+
+
+def _snapshot_of(settings: Settings, rendered: Rendered) -> Snapshot:
+    return Snapshot(
+        settings, rendered.stamp, _ParsedStrips(rendered.strip_json), rendered.next_change_at,
+        rendered.sparklines, rendered=rendered.variants, incomplete=rendered.incomplete,
+        rendered_at=rendered.rendered_at,
+    )  # fmt: skip
 
 
 def _started() -> bool:
@@ -360,14 +366,26 @@ class ChildRenderer:
         The child renders the ``wanted`` variants (those the last snapshot served) and
         every form in the default language; any other is rendered here when first asked.
         """
-        rendered: Rendered = await self._child.call(
+        rendered: Rendered | None = await self._child.call(
             settings, _render_in_child, settings, audit, frozenset(wanted)
         )
-        strips = _ParsedStrips(rendered.strip_json)
-        return Snapshot(
-            settings, rendered.stamp, strips, rendered.next_change_at, rendered.sparklines,
-            rendered=rendered.variants, incomplete=rendered.incomplete,
-        )  # fmt: skip
+        if rendered is None:  # only a render of what was read last gives none
+            raise RuntimeError("the rendering process rendered nothing")
+        return _snapshot_of(settings, rendered)
+
+    async def age(
+        self,
+        settings: Settings,
+        since: dt.datetime,
+        now: dt.datetime,
+        wanted: Iterable[tuple[str, str, str]] = (),
+    ) -> Snapshot | None:
+        """What the child read last, rendered as of its last change after ``since``, by
+        ``now``, without reading the cache; None if nothing changed or nothing was read."""
+        rendered: Rendered | None = await self._child.call(
+            settings, _render_in_child, settings, False, frozenset(wanted), (since, now)
+        )
+        return None if rendered is None else _snapshot_of(settings, rendered)
 
     def close(self) -> None:
         """Stop the child process."""

@@ -36,6 +36,7 @@ from ticker._serving.responses import (
     QueryError,
     bad_query,
     conditional,
+    escape_json,
     etag_of,
     refuse_parameters,
     security_headers,
@@ -74,6 +75,8 @@ STRING: Mapping[str, Any] = {"type": "string"}
 
 #: A schema, or how to make it from the settings in force (``lang`` lists ``languages``).
 SchemaOf = Mapping[str, Any] | Callable[[Settings], Mapping[str, Any]]
+#: A description, or how to write it from the settings (a bound that follows them).
+TextOf = str | Callable[[Settings], str]
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ class Parameter:
     """A request parameter: a query parameter unless ``in_`` says otherwise."""
 
     name: str
-    description: str
+    description: TextOf
     schema: SchemaOf = field(default_factory=lambda: STRING)
     required: bool = False
     in_: Literal["query", "path", "header"] = "query"
@@ -155,7 +158,7 @@ ACCEPT_LANGUAGE = Parameter(
 )
 
 BAD_REQUEST = Response(
-    "A parameter that is unknown, repeated or has an unsupported value.",
+    "A parameter that is unknown, repeated, malformed or out of its range.",
     model=ErrorBody,
     headers=(NO_STORE,),
 )
@@ -216,10 +219,11 @@ def _operation_id(path: str) -> str:
 
 def _parameter(parameter: Parameter, settings: Settings) -> dict[str, Any]:
     schema = parameter.schema(settings) if callable(parameter.schema) else parameter.schema
+    description = parameter.description
     return {
         "name": parameter.name,
         "in": parameter.in_,
-        "description": parameter.description,
+        "description": description(settings) if callable(description) else description,
         "required": parameter.required,
         "schema": dict(schema),
     }
@@ -299,8 +303,10 @@ def openapi_document(
             "summary": "Official KZT exchange rates and city weather as a header strip.",
             "description": (
                 f"Languages: {', '.join(settings.languages)} (default {settings.default_language})."
-                " Only GET (and HEAD) is served: another method on an endpoint is a 405, any"
-                " other path a 404, both with an ErrorBody."
+                " Only GET (and HEAD) is served: another method on an endpoint is a 405 with"
+                " Allow: GET, HEAD, any other path a 404, both with an ErrorBody. A CORS"
+                " preflight (OPTIONS with Access-Control-Request-Method) on an endpoint is a"
+                " 204 allowing GET and HEAD to the configured origins."
             ),
             "license": {"name": "MIT", "identifier": "MIT"},
         },
@@ -404,10 +410,10 @@ def republish(app: web.Application, settings: Settings) -> dict[str, Any]:
     pages = app[_PAGES_KEY]
     endpoints: list[Endpoint] = app[ENDPOINTS_KEY]
     document = openapi_document(settings, endpoints, version=__version__)
-    text = json.dumps(document, ensure_ascii=False, indent=1)
+    text = escape_json(json.dumps(document, ensure_ascii=False, indent=1).encode())
     docs = render_docs(document)
     pages.by_name = {
-        "openapi.json": _Page.of(text.encode(), "application/json", settings, page=False),
+        "openapi.json": _Page.of(text, "application/json", settings, page=False),
         "docs": _Page.of(docs.encode(), "text/html; charset=utf-8", settings, page=True),
     }
     return document

@@ -9,11 +9,28 @@
   one reading of ``If-None-Match`` (RFC 9110 §13.1.2: weak comparison, lists and
   ``*``): :func:`conditional` answers 304 with ``ETag``, ``Cache-Control``,
   ``Vary`` and the security headers kept, and only the body's headers dropped.
+* :func:`escape_json` is applied to every JSON body the service sends (the side
+  endpoints through :func:`json_answer`, the strip's forms when a snapshot renders
+  them, the OpenAPI document when it is built): ``<``, ``>`` and ``&`` travel as
+  ``\\u003c``, ``\\u003e`` and ``\\u0026``, so no body can be read as markup by a
+  browser or a proxy that sniffs, whatever an upstream or a query put in it.
+* :func:`preferred_codings` reads ``Accept-Encoding`` as RFC 9110 §12.5.3 defines
+  it: case-insensitive codings with q-values, ``q=0`` for "not acceptable",
+  ``identity`` and ``*``.  It is written here, in a few lines, because no small
+  maintained parser fits: werkzeug's ``parse_accept_header`` reads it right but
+  brings a WSGI toolkit (and ~75 ms of imports) into every process, and
+  ietfparse's ``parse_accept_encoding`` returns a sorted list without the q-values,
+  so a refused coding cannot be told from an accepted one.
+* :func:`preflight_answer` is the 204 of a CORS preflight: ``GET, HEAD``, the
+  headers a reader's script may send, and the configured origin -- or, for an
+  origin not configured, no CORS header at all.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import re
 from collections.abc import Collection, Mapping, Sequence
 
 from aiohttp import web
@@ -24,15 +41,20 @@ from ticker._wire import ErrorBody
 
 __all__ = [
     "ASSET_CACHE_CONTROL",
+    "CODINGS",
+    "IDENTITY",
     "NO_STORE",
     "QueryError",
     "bad_query",
     "conditional",
     "error_answer",
+    "escape_json",
     "etag_of",
     "json_answer",
     "not_modified",
     "not_modified_answer",
+    "preferred_codings",
+    "preflight_answer",
     "refuse_parameters",
     "security_headers",
     "single_value",
@@ -53,6 +75,28 @@ ASSET_CACHE_CONTROL = "public, max-age=3600, stale-while-revalidate=86400, stale
 BODY_HEADERS = frozenset({"Content-Type", "Content-Encoding", "Content-Length"})
 #: Characters of the ETag digest: 96 bits of SHA-256.
 ETAG_DIGITS = 24
+
+#: The methods every endpoint serves; anything else is a 405 with this ``Allow``.
+ALLOWED_METHODS = ("GET", "HEAD")
+#: Request headers a reader's script may send cross-origin: revalidation and language
+#: (``Accept`` and ``Accept-Language`` are safelisted only for some values).
+CORS_ALLOW_HEADERS = "Accept, Accept-Language, If-None-Match"
+#: How long a browser may keep a preflight's answer (Chromium caps it at 2 hours).
+CORS_MAX_AGE = 86400
+
+#: The content codings the service sends, in the order a tie between them prefers.
+CODINGS = ("br", "gzip")
+#: No content coding: always sendable, and sent when nothing else is acceptable.
+IDENTITY = "identity"
+#: Distinct Accept-Encoding values remembered (clients send a handful).
+CODING_MEMORY = 256
+#: RFC 9110 §12.4.2: a qvalue is 0 to 1 with at most three decimals.
+_QVALUE = re.compile(r"(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)", re.ASCII)
+#: RFC 9110 §5.6.2: a token, such as a content coding.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", re.ASCII)
+#: Each JSON character that could open markup, and its escape (valid only in strings,
+#: where alone these characters can appear in a JSON text).
+_JSON_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"))
 
 
 class QueryError(Exception):
@@ -83,6 +127,17 @@ def security_headers(
     return headers
 
 
+def escape_json(body: bytes) -> bytes:
+    """``body`` (a JSON text) with ``<``, ``>`` and ``&`` as ``\\u003c``, ``\\u003e``, ``\\u0026``.
+
+    Outside its strings a JSON text holds none of the three, and in UTF-8 their bytes
+    occur in no other character, so replacing bytes keeps the same JSON value.
+    """
+    for character, escaped in _JSON_ESCAPES:
+        body = body.replace(character, escaped)
+    return body
+
+
 def json_answer(
     settings: Settings,
     body: bytes,
@@ -91,13 +146,13 @@ def json_answer(
     cache_control: str,
     origin: str | None = None,
 ) -> web.Response:
-    """A JSON answer of the API's side endpoints, with the API's security headers."""
+    """A JSON answer of the API's side endpoints: security headers, ``<>&`` escaped."""
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "Cache-Control": cache_control,
         **security_headers(settings, page=False, origin=origin),
     }
-    return web.Response(body=body, status=status, headers=headers)
+    return web.Response(body=escape_json(body), status=status, headers=headers)
 
 
 def error_answer(
@@ -188,3 +243,64 @@ def not_modified_answer(headers: Mapping[str, str]) -> web.Response:
     """The 304 of an answer with ``headers``: all of them but those describing the body."""
     kept = {name: value for name, value in headers.items() if name not in BODY_HEADERS}
     return web.Response(status=304, headers=kept)
+
+
+def preflight_answer(settings: Settings, origin: str | None) -> web.Response:
+    """The 204 of a CORS preflight: what a configured origin may do, else no CORS at all."""
+    headers = security_headers(settings, page=False, origin=origin)
+    headers["Vary"] = "Origin"
+    if "Access-Control-Allow-Origin" in headers:
+        headers["Access-Control-Allow-Methods"] = ", ".join(ALLOWED_METHODS)
+        headers["Access-Control-Allow-Headers"] = CORS_ALLOW_HEADERS
+        headers["Access-Control-Max-Age"] = str(CORS_MAX_AGE)
+    return web.Response(status=204, headers=headers)
+
+
+def _weights(header: str) -> dict[str, float]:
+    """Each coding an Accept-Encoding value names, lower-cased, with its q (the first wins).
+
+    An element that is not a token with an optional ``q`` of the RFC's form is left
+    out, as if it had not been sent.
+    """
+    weights: dict[str, float] = {}
+    for element in header.split(","):
+        coding, *parameters = (part.strip() for part in element.split(";"))
+        if not _TOKEN.fullmatch(coding):
+            continue
+        q: float | None = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                value = value.strip()
+                q = float(value) if _QVALUE.fullmatch(value) else None
+        if q is not None:
+            weights.setdefault(coding.lower(), q)
+    return weights
+
+
+@functools.lru_cache(maxsize=CODING_MEMORY)
+def preferred_codings(header: str | None) -> tuple[str, ...]:
+    """The codings of :data:`CODINGS` and ``identity`` an Accept-Encoding allows, best first.
+
+    The highest q wins; a tie prefers br, then gzip, then identity.  ``*`` stands for
+    every coding not named; ``q=0`` means not acceptable.  ``identity`` is
+    acceptable, below any other coding, unless it is refused (``identity;q=0``, or
+    ``*;q=0`` without it).  Without the header, or with an empty one, only
+    ``identity``.  The tuple may be empty: nothing acceptable, and the caller sends
+    ``identity`` all the same (RFC 9110 allows it; a 415 would blank the strip).
+    """
+    if not header or not header.strip():
+        return (IDENTITY,)
+    weights = _weights(header)
+    star = weights.get("*")
+    ranked: list[tuple[float, int, str]] = []
+    for rank, coding in enumerate(CODINGS):
+        q = weights.get(coding, star if star is not None else 0.0)
+        if q > 0:
+            ranked.append((q, -rank, coding))
+    identity = weights.get(IDENTITY, star if star is not None else None)
+    if identity is None or identity > 0:
+        # Named, it competes by its q; unnamed, it comes after every accepted coding.
+        ranked.append((identity or 0.0, -len(CODINGS), IDENTITY))
+    ranked.sort(reverse=True)
+    return tuple(coding for _, _, coding in ranked)

@@ -14,12 +14,13 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from importlib import resources
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from ticker._config import LiveSettings, Settings, SourceSettings
-from ticker._data.cache import Store
+from ticker._data.cache import Stamp, Store
 from ticker._data.leader import Leadership
 from ticker._models import DataKind
 from ticker._serving.answers import Answers
@@ -34,10 +35,12 @@ from ticker._serving.responses import (
     error_answer,
     etag_of,
     json_answer,
+    preflight_answer,
     refuse_parameters,
     security_headers,
 )
-from ticker._serving.snapshot import SnapshotHolder
+from ticker._serving.snapshot import UNSTAMPED, SnapshotHolder
+from ticker._staleness import duration_text
 from ticker._wire import HealthBody, ReadyBody, ReadyItem, SourceReport
 
 __all__ = [
@@ -51,6 +54,7 @@ __all__ = [
     "STORE_KEY",
     "Assets",
     "answer",
+    "cors_for_origins",
     "routes",
 ]
 
@@ -59,6 +63,8 @@ STORE_KEY = web.AppKey("store", Store)
 CLOCK_KEY: web.AppKey[Callable[[], dt.datetime]] = web.AppKey("clock")
 SNAPSHOTS_KEY = web.AppKey("snapshots", SnapshotHolder)
 LEADERSHIP_KEY = web.AppKey("leadership", Leadership)
+#: /readyz says degraded once the newest stamp is older than this many refresh intervals.
+READY_STAMPS_LATE_AFTER = 2
 ANSWERS_KEY = web.AppKey("answers", Answers)
 METRICS_KEY = web.AppKey("metrics", Metrics)
 
@@ -77,6 +83,28 @@ def answer(
     except QueryError as exc:
         response = bad_query(answers.settings, exc, origin=request.headers.get("Origin"))
     metrics.answered(form.name, response.status, started)
+    return response
+
+
+@web.middleware
+async def cors_for_origins(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A configured origin is named on every routed answer, as on the strip's own.
+
+    With ``*`` every answer already allows any origin.  With a list, an answer that
+    did not name the request's origin (the assets, the OpenAPI pages, health,
+    metrics) gets it, and every answer varies by ``Origin`` so that no cache hands
+    one origin's answer to another.
+    """
+    response = await handler(request)
+    allowed = request.app[LIVE_KEY].current.server.cors_origins
+    if "*" in allowed:
+        return response
+    origin = request.headers.get("Origin")
+    if origin in allowed and "Access-Control-Allow-Origin" not in response.headers:
+        response.headers["Access-Control-Allow-Origin"] = origin
+    vary = response.headers.get("Vary", "")
+    if "origin" not in vary.lower():
+        response.headers["Vary"] = f"{vary}, Origin" if vary else "Origin"
     return response
 
 
@@ -204,9 +232,12 @@ OPERATIONS_ENDPOINTS = (
 async def get_metrics(request: web.Request) -> web.Response:
     """Prometheus metrics of every worker of this host."""
     body = await asyncio.to_thread(request.app[METRICS_KEY].exposition)
-    return web.Response(
-        body=body, headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"}
-    )
+    headers = {
+        "Content-Type": CONTENT_TYPE_LATEST,
+        "Cache-Control": "no-store",
+        **security_headers(request.app[LIVE_KEY].current, page=False),
+    }
+    return web.Response(body=body, headers=headers)
 
 
 @routes.get("/readyz")
@@ -222,16 +253,52 @@ async def get_ready(request: web.Request) -> web.Response:
         ReadyItem(kind="weather", item=w.city, missing=w.missing, stale=w.stale, age=w.age)
         for w in strip.weather
     ]
+    holder = request.app[SNAPSHOTS_KEY]
+    problems = _problems(request.app, settings, snapshot.stamp)
     try:
         sources = await asyncio.to_thread(_source_statuses, request.app[STORE_KEY], settings)
     except Exception as exc:  # the shared cache is unreachable
         sources = [SourceReport(error=f"shared cache unreachable: {type(exc).__name__}")]
-    ready = request.app[SNAPSHOTS_KEY].read and not any(item.missing for item in items)
-    body = ReadyBody(ready=ready, generated_at=strip.generated_at, items=items, sources=sources)
+        if holder.problem is None:
+            problems.append(f"cannot read the shared cache: {type(exc).__name__}")
+    ready = holder.read and not any(item.missing for item in items)
+    if not holder.read:
+        problems.insert(0, "the shared cache has not been read yet")
+    missing = [item.item for item in items if item.missing]
+    if missing:
+        problems.insert(0, f"no value to show for {', '.join(missing)}")
+    status: Literal["ready", "degraded", "not_ready"] = (
+        "not_ready" if not ready else "degraded" if problems else "ready"
+    )
+    body = ReadyBody(
+        ready=ready, status=status, problems=problems, generated_at=strip.generated_at,
+        items=items, sources=sources,
+    )  # fmt: skip
     return json_answer(
         settings, body.model_dump_json().encode(), status=200 if ready else 503,
         cache_control="no-store",
     )  # fmt: skip
+
+
+def _problems(app: web.Application, settings: Settings, stamp: Stamp) -> list[str]:
+    """Why this process serves what it read last rather than what the fleet refreshes."""
+    problems: list[str] = []
+    holder = app[SNAPSHOTS_KEY]
+    if holder.problem is not None:
+        problems.append(holder.problem)
+    leadership = app.get(LEADERSHIP_KEY)
+    if leadership is not None:
+        problems.extend(leadership.problems)
+    if holder.read and stamp.version != UNSTAMPED:
+        interval = min(settings.rates.refresh, settings.weather.refresh)
+        late = app[CLOCK_KEY]() - stamp.generated_at
+        if late > READY_STAMPS_LATE_AFTER * interval:
+            problems.append(
+                f"no refresh stamped the shared cache for {duration_text(late.total_seconds())} "
+                f"(more than {READY_STAMPS_LATE_AFTER} refresh intervals of "
+                f"{duration_text(interval.total_seconds())})"
+            )
+    return problems
 
 
 def _source_statuses(store: Store, settings: Settings) -> list[SourceReport]:
@@ -252,9 +319,19 @@ def _source_statuses(store: Store, settings: Settings) -> list[SourceReport]:
 
 @routes.route("*", "/{path:.*}")
 async def not_found(request: web.Request) -> web.Response:
-    """Anything else: 404 listing the endpoints, or 405 for another method on one."""
+    """Anything else: a CORS preflight's 204 or a 405 on an endpoint, else a 404 listing them."""
     settings = request.app[LIVE_KEY].current
     origin = request.headers.get("Origin")
+    methods = await _methods_at(request)
+    if methods:
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            return preflight_answer(settings, origin)
+        response = error_answer(
+            settings, 405, "method_not_allowed", f"only {' and '.join(methods)}",
+            origin=origin, allowed=methods,
+        )  # fmt: skip
+        response.headers["Allow"] = ", ".join(methods)
+        return response
     paths = sorted(
         {
             route.resource.canonical
@@ -262,14 +339,18 @@ async def not_found(request: web.Request) -> web.Response:
             if route.resource is not None and route.handler is not not_found
         }
     )
-    if request.path in paths:
-        response = error_answer(
-            settings, 405, "method_not_allowed", "only GET", origin=origin,
-            allowed=["GET", "HEAD"],
-        )  # fmt: skip
-        response.headers["Allow"] = "GET, HEAD"
-        return response
     return error_answer(
         settings, 404, "not_found", f"no such endpoint: {request.path}", origin=origin,
         allowed=paths,
     )  # fmt: skip
+
+
+async def _methods_at(request: web.Request) -> list[str]:
+    """The methods of the endpoint at the request's path (``/v1/rates/USD/history`` too)."""
+    for resource in request.app.router.resources():
+        if any(route.handler is not_found for route in resource):
+            continue
+        _, methods = await resource.resolve(request)
+        if methods:
+            return sorted(methods)
+    return []

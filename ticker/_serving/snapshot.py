@@ -9,7 +9,10 @@ pick a variant.
 
 ``age`` and ``stale`` in a snapshot are as of its ``generated_at``; the refresher
 stamps again whenever one of them would change (:attr:`Snapshot.next_change_at`,
-from :mod:`ticker._staleness`).
+from :mod:`ticker._staleness`).  Should no new stamp come (the shared cache cannot
+be read, or the leader cannot write), each process renders the values it read last
+again at that moment (:meth:`SnapshotHolder.age`): ages and stale marks keep moving
+through an outage, and every process still renders the same moment.
 
 Reading the cache is blocking I/O: :meth:`SnapshotHolder.reload` and
 :meth:`SnapshotHolder.changed` are called off the event loop.  Until the first
@@ -22,26 +25,29 @@ import datetime as dt
 import gzip
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ticker._config import LiveSettings, Settings
 from ticker._data.cache import Stamp, Store
 from ticker._data.history import History
 from ticker._models import Attribution, Rate, Weather
 from ticker._serving.catalogue import BY_NAME, FORMS
-from ticker._serving.responses import etag_of
-from ticker._staleness import next_change, rates_today
+from ticker._serving.responses import escape_json, etag_of
+from ticker._staleness import last_change, next_change, rates_today
 from ticker._strip.build import build_strip, rates_text, weather_text
 from ticker._strip.markup import render_fragment, render_frame, render_sparkline, render_text
 from ticker._wire import RatesHalf, Strip, WeatherHalf
 from ticker.sources import attributions
 
 __all__ = [
+    "Inputs",
     "Snapshot",
     "SnapshotHolder",
     "Variant",
     "audit_snapshot",
     "build_snapshot",
+    "read_inputs",
+    "render_inputs",
     "render_snapshot",
     "strip_from_store",
 ]
@@ -117,9 +123,12 @@ class Snapshot:
         rendered: Mapping[tuple[str, str, str], Variant] | None = None,
         incomplete: bool | None = None,
         eager: bool = True,
+        rendered_at: dt.datetime | None = None,
     ) -> None:
         self.settings = settings
         self.stamp = stamp
+        #: The moment ages and stale marks are as of: the stamp's, or a later change's.
+        self.rendered_at = rendered_at or stamp.generated_at
         self.strips = strips
         self.next_change_at = next_change_at
         self.sparklines = sparklines or {}
@@ -180,7 +189,11 @@ class Snapshot:
             text = render_fragment(strip, preset=preset, theme=theme, sparklines=self.sparklines)
         else:
             text = render_frame(strip, preset=preset, theme=theme, sparklines=self.sparklines)
-        return Variant.of(text.encode(), BY_NAME[form].media_type)
+        media_type = BY_NAME[form].media_type
+        body = text.encode()
+        if media_type == "application/json":
+            body = escape_json(body)  # <, > and & as \u003c...: as every JSON body
+        return Variant.of(body, media_type)
 
 
 def render_snapshot(
@@ -193,13 +206,14 @@ def render_snapshot(
     credits: Mapping[str, Attribution] | None = None,
     sparklines: Mapping[str, str] | None = None,
     eager: bool = True,
+    at: dt.datetime | None = None,
 ) -> Snapshot:
-    """Render the strip of these values at the stamp's time, in every configured language.
+    """Render the strip of these values at the stamp's time (or ``at``), in every language.
 
     ``eager`` renders every form in the configured theme at once; without it, each
     variant is rendered when first asked for.
     """
-    now = stamp.generated_at
+    now = at or stamp.generated_at
     strips: dict[str, Strip] = {
         lang: build_strip(
             settings, rates, weather, lang=lang, now=now, held=held, attributions=credits
@@ -207,19 +221,34 @@ def render_snapshot(
         for lang in settings.languages
     }
     moment = next_change(settings, rates, weather, now)
-    return Snapshot(settings, stamp, strips, moment, sparklines, eager=eager)
+    return Snapshot(settings, stamp, strips, moment, sparklines, eager=eager, rendered_at=now)
 
 
-def build_snapshot(
+@dataclass(frozen=True)
+class Inputs:
+    """What a snapshot is rendered from: the cache's contents at one stamp."""
+
+    stamp: Stamp
+    rates: Mapping[str, Rate] = field(default_factory=dict)
+    weather: Mapping[str, Weather] = field(default_factory=dict)
+    held: Mapping[str, Rate] = field(default_factory=dict)
+    sparklines: Mapping[str, str] = field(default_factory=dict)
+
+    def last_change(
+        self, settings: Settings, since: dt.datetime, now: dt.datetime
+    ) -> dt.datetime | None:
+        """The last moment after ``since`` and by ``now`` when these values' strip changed."""
+        return last_change(settings, self.rates, self.weather, since, now)
+
+
+def read_inputs(
     settings: Settings,
     store: Store,
-    credits: Mapping[str, Attribution],
     *,
     clock: Callable[[], dt.datetime],
     history: History | None = None,
-    eager: bool = True,
-) -> Snapshot:
-    """Read the cache once and render the strip in every configured language (blocking)."""
+) -> Inputs:
+    """Read what the strip shows from the cache, once (blocking)."""
     stamp = store.stamp() or Stamp(version=UNSTAMPED, generated_at=clock())
     codes = settings.rates.currencies
     rates = store.rates(codes)
@@ -232,16 +261,36 @@ def build_snapshot(
         else {}
     )
     sparklines = {code: render_sparkline(values) for code, values in series.items()}
+    return Inputs(stamp, rates, weather, held, sparklines)
+
+
+def render_inputs(
+    settings: Settings,
+    inputs: Inputs,
+    credits: Mapping[str, Attribution],
+    *,
+    eager: bool = True,
+    at: dt.datetime | None = None,
+) -> Snapshot:
+    """The snapshot of ``inputs`` at their stamp's time, or at ``at`` (a later change)."""
     return render_snapshot(
-        settings,
-        stamp,
-        rates,
-        weather,
-        held=held,
-        credits=credits,
-        sparklines=sparklines,
-        eager=eager,
-    )
+        settings, inputs.stamp, inputs.rates, inputs.weather, held=inputs.held,
+        credits=credits, sparklines=inputs.sparklines, eager=eager, at=at,
+    )  # fmt: skip
+
+
+def build_snapshot(
+    settings: Settings,
+    store: Store,
+    credits: Mapping[str, Attribution],
+    *,
+    clock: Callable[[], dt.datetime],
+    history: History | None = None,
+    eager: bool = True,
+) -> Snapshot:
+    """Read the cache once and render the strip in every configured language (blocking)."""
+    inputs = read_inputs(settings, store, clock=clock, history=history)
+    return render_inputs(settings, inputs, credits, eager=eager)
 
 
 def audit_snapshot(history: History, snapshot: Snapshot) -> None:
@@ -303,6 +352,10 @@ class SnapshotHolder:
         self.on_rendered = on_rendered
         self.credits = attributions(live.current)
         self.current = self.unread()
+        #: What the current snapshot was rendered from, when rendered in this process.
+        self.inputs: Inputs | None = None
+        #: Why the shared cache cannot be read now (for /readyz), or None.
+        self.problem: str | None = None
         live.subscribe(self._reconfigure)
 
     def unread(self) -> Snapshot:
@@ -328,16 +381,34 @@ class SnapshotHolder:
 
     def install(self, snapshot: Snapshot) -> None:
         """Serve ``snapshot`` (rendered elsewhere, in a child process) from now on."""
-        self.current = snapshot
+        self.current, self.inputs = snapshot, None
         log.debug("snapshot %s installed", snapshot.stamp.version)
 
     def reload(self) -> Snapshot:
         """Render the cache's current contents and make them current (blocking)."""
-        snapshot = build_snapshot(
-            self.live.current, self.store, self.credits, clock=self.clock, history=self.history
-        )
-        self.current = snapshot
+        settings = self.live.current
+        inputs = read_inputs(settings, self.store, clock=self.clock, history=self.history)
+        snapshot = render_inputs(settings, inputs, self.credits)
+        self.current, self.inputs = snapshot, inputs
         log.debug("snapshot %s rendered", snapshot.stamp.version)
         if self.on_rendered is not None:
             self.on_rendered(snapshot)
+        return snapshot
+
+    def age(self, now: dt.datetime) -> Snapshot | None:
+        """Render the values read last again as of their last change by ``now`` (blocking).
+
+        No I/O: what a reader sees moves on (stale marks, ages, the day) while no new
+        stamp comes.  None when nothing changed or nothing was read in this process.
+        """
+        inputs, current = self.inputs, self.current
+        if inputs is None or current.stamp != inputs.stamp:
+            return None  # the current snapshot was rendered elsewhere
+        settings = self.live.current
+        at = inputs.last_change(settings, current.rendered_at, now)
+        if at is None:
+            return None
+        snapshot = render_inputs(settings, inputs, self.credits, at=at)
+        self.current = snapshot
+        log.debug("snapshot %s rendered again as of %s", snapshot.stamp.version, at)
         return snapshot
