@@ -27,7 +27,7 @@ import datetime as dt
 import decimal
 import re
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import ClassVar
 from xml.etree.ElementTree import Element, ParseError
@@ -78,6 +78,14 @@ class CbrRates:
 
     #: The credit its terms ask for wherever the data is shown.
     credit: ClassVar[tuple[str, str]] = ("Rates: Bank of Russia", "https://www.cbr.ru/")
+    #: The same credit in the strip's other languages (Kazakh scripts from ``kk``).
+    credit_texts: ClassVar[Mapping[str, str]] = {
+        "ru": "Курсы: Банк России",
+        "kk": "Бағамдар: Ресей Банкі",
+        "zh": "汇率：俄罗斯银行",
+        "uz": "Курслар: Россия Банки",
+        "uz-Latn": "Kurslar: Rossiya Banki",
+    }
 
     def __init__(self, settings: SourceSettings) -> None:
         self._path = _Options.model_validate(settings.options).path

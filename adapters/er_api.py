@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
@@ -75,6 +75,15 @@ class ErApiRates:
         "Rates By Exchange Rate API",
         "https://www.exchangerate-api.com",
     )
+    #: The same credit in the strip's other languages (Kazakh scripts from ``kk``); the
+    #: terms give the English words, and these name the service as it names itself.
+    credit_texts: ClassVar[Mapping[str, str]] = {
+        "ru": "Курсы: ExchangeRate-API",
+        "kk": "Бағамдар: ExchangeRate-API",
+        "zh": "汇率：ExchangeRate-API",
+        "uz": "Курслар: ExchangeRate-API",
+        "uz-Latn": "Kurslar: ExchangeRate-API",
+    }
 
     def __init__(self, settings: SourceSettings) -> None:
         NoOptions.model_validate(settings.options)

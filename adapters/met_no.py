@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from typing import ClassVar
 
 import aiohttp
@@ -107,6 +108,14 @@ class MetNoWeather:
         "Weather data from MET Norway (CC BY 4.0)",
         "https://www.met.no/en",
     )
+    #: The same credit in the strip's other languages (Kazakh scripts from ``kk``).
+    credit_texts: ClassVar[Mapping[str, str]] = {
+        "ru": "Данные о погоде: MET Norway (CC BY 4.0)",
+        "kk": "Ауа райы деректері: MET Norway (CC BY 4.0)",
+        "zh": "天气数据：MET Norway（CC BY 4.0）",
+        "uz": "Об-ҳаво маълумотлари: MET Norway (CC BY 4.0)",
+        "uz-Latn": "Ob-havo maʼlumotlari: MET Norway (CC BY 4.0)",
+    }
 
     def __init__(self, settings: SourceSettings) -> None:
         NoOptions.model_validate(settings.options)

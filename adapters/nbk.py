@@ -21,7 +21,7 @@ import datetime as dt
 import re
 import zoneinfo
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 from xml.etree.ElementTree import Element, ParseError
@@ -76,6 +76,14 @@ class NbkRates:
         "Official rates: National Bank of Kazakhstan",
         "https://nationalbank.kz/",
     )
+    #: The same credit in the strip's other languages (Kazakh scripts from ``kk``).
+    credit_texts: ClassVar[Mapping[str, str]] = {
+        "ru": "Официальные курсы: Национальный Банк Казахстана",
+        "kk": "Ресми бағамдар: Қазақстан Ұлттық Банкі",
+        "zh": "官方汇率：哈萨克斯坦国家银行",
+        "uz": "Расмий курслар: Қозоғистон Миллий банки",
+        "uz-Latn": "Rasmiy kurslar: Qozogʻiston Milliy banki",
+    }
 
     def __init__(self, settings: SourceSettings) -> None:
         NoOptions.model_validate(settings.options)

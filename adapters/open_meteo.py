@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import aiohttp
@@ -90,6 +91,14 @@ class OpenMeteoWeather:
         "Weather data by Open-Meteo.com",
         "https://open-meteo.com/",
     )
+    #: The same credit in the strip's other languages (Kazakh scripts from ``kk``).
+    credit_texts: ClassVar[Mapping[str, str]] = {
+        "ru": "Данные о погоде: Open-Meteo.com",
+        "kk": "Ауа райы деректері: Open-Meteo.com",
+        "zh": "天气数据：Open-Meteo.com",
+        "uz": "Об-ҳаво маълумотлари: Open-Meteo.com",
+        "uz-Latn": "Ob-havo maʼlumotlari: Open-Meteo.com",
+    }
 
     def __init__(self, settings: SourceSettings) -> None:
         NoOptions.model_validate(settings.options)

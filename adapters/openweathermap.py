@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import aiohttp
@@ -69,6 +70,14 @@ class OpenWeatherMapWeather:
         "Weather data from OpenWeather",
         "https://openweathermap.org/",
     )
+    #: The same credit in the strip's other languages (Kazakh scripts from ``kk``).
+    credit_texts: ClassVar[Mapping[str, str]] = {
+        "ru": "Данные о погоде: OpenWeather",
+        "kk": "Ауа райы деректері: OpenWeather",
+        "zh": "天气数据：OpenWeather",
+        "uz": "Об-ҳаво маълумотлари: OpenWeather",
+        "uz-Latn": "Ob-havo maʼlumotlari: OpenWeather",
+    }
 
     def __init__(self, settings: SourceSettings) -> None:
         NoOptions.model_validate(settings.options)

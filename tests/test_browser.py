@@ -1,11 +1,12 @@
 """The strip in a real browser, embedded three ways in examples/news-page.html.
 
-``ticker serve`` runs on examples/offline.yaml in all seven languages; the news page
+``ticker serve`` runs on examples/offline.yaml in every language; the news page
 comes from another origin, under a strict Content-Security-Policy, with the strip as
 a server-side include, an iframe and a script-filled slot.  Chromium must show in all
 three exactly what ``/v1/strip`` says, right to left where the language is, without
 moving the page, without running what a settings file smuggles in, and keeping the
-server-rendered text when the service goes away.  Screenshots of every language go to
+server-rendered text when the service goes away.  From a 320 px phone to a desktop,
+every item is shown whole or not at all.  Screenshots of every language go to
 test-artifacts/screenshots/.
 """
 
@@ -20,6 +21,9 @@ import aiohttp
 import pytest
 import yaml
 from aiohttp import web
+
+from ticker._strip.bidi import bare
+from ticker._strip.i18n import LANGUAGES as STRIP_LANGUAGES
 
 from ._running import Service, poll_strip, running_service
 
@@ -36,15 +40,19 @@ ROOT = Path(__file__).parents[1]
 EXAMPLES = ROOT / "examples"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
-LANGUAGES = ["en", "ru", "kk", "kk-Latn", "kk-Arab", "zh", "uz"]
+LANGUAGES = list(STRIP_LANGUAGES)
 #: Astana as each language writes it; kk-Latn and kk-Arab are transliterated from kk.
 CITY_NAMES = {"en": "Astana", "ru": "Астана", "kk": "Астана", "zh": "阿斯塔纳", "uz": "Астана"}
-ASTANA = {**CITY_NAMES, "kk-Latn": "Astana", "kk-Arab": "استانا"}
+ASTANA = {**CITY_NAMES, "kk-Latn": "Astana", "kk-Arab": "استانا", "uz-Latn": "Astana"}
 #: What a settings file could smuggle into the page if names were not escaped.
 HOSTILE_NAMES = {
     "en": '<img src=x onerror="window.__pwned=1">',
     "kk": "<script>window.__pwned=2</script>",
 }
+
+#: The widths checked: phones (320, 360, 400 px), a small tablet and a desktop.
+WIDTHS = [320, 360, 400, 768, 1100]
+DESKTOP_WIDTH = WIDTHS[-1]
 
 #: The strip's dark background (ticker/static/widget.css, --ticker-dark-bg).
 DARK_BACKGROUND = "rgb(20, 23, 26)"
@@ -105,11 +113,92 @@ GLYPH_EDGES = """
 }
 """
 
+#: Each item of a strip as drawn: "whole", "hidden" or "cut" by the boxes that clip it
+#: (every ancestor that does not let its content overflow, and the viewport).
+ITEM_VISIBILITY = """
+(strip) => {
+  const EPSILON = 0.5;
+  const meet = (a, b) => ({
+    left: Math.max(a.left, b.left), right: Math.min(a.right, b.right),
+    top: Math.max(a.top, b.top), bottom: Math.min(a.bottom, b.bottom),
+  });
+  const join = (a, b) => ({
+    left: Math.min(a.left, b.left), right: Math.max(a.right, b.right),
+    top: Math.min(a.top, b.top), bottom: Math.max(a.bottom, b.bottom),
+  });
+  const root = document.documentElement;
+  const viewport = { left: 0, top: 0, right: root.clientWidth, bottom: root.clientHeight };
+  return Array.from(strip.querySelectorAll("li"), (item) => {
+    const glyphs = document.createRange();
+    glyphs.selectNodeContents(item);
+    const box = join(item.getBoundingClientRect(), glyphs.getBoundingClientRect());
+    let seen = meet(box, viewport);
+    for (let node = item.parentElement; node; node = node.parentElement) {
+      const style = getComputedStyle(node);
+      if (style.overflowX !== "visible" || style.overflowY !== "visible") {
+        seen = meet(seen, node.getBoundingClientRect());
+      }
+    }
+    const hidden = seen.right - seen.left < EPSILON || seen.bottom - seen.top < EPSILON;
+    const whole = ["left", "top"].every((side) => seen[side] <= box[side] + EPSILON)
+      && ["right", "bottom"].every((side) => seen[side] >= box[side] - EPSILON);
+    return {
+      kind: item.classList.contains("ticker-city") ? "city" : "rate",
+      key: item.dataset.code || item.dataset.city,
+      state: hidden ? "hidden" : whole ? "whole" : "cut",
+      left: box.left,
+      text: item.textContent,
+    };
+  });
+}
+"""
+
+#: Whether the document is wider than its viewport (the page scrolls sideways).
+WIDER_THAN_VIEWPORT = (
+    "() => document.documentElement.scrollWidth > document.documentElement.clientWidth"
+)
+
+#: The rates list as a scroller: its sizes, snap type and the tops of its items.
+SCROLLER = """
+(list) => ({
+  scrollWidth: list.scrollWidth,
+  clientWidth: list.clientWidth,
+  snapType: getComputedStyle(list).scrollSnapType,
+  snapAlign: Array.from(list.children, (item) => getComputedStyle(item).scrollSnapAlign),
+  tops: Array.from(list.children, (item) => item.getBoundingClientRect().top),
+})
+"""
+
+#: Scroll a list by ``pixels`` toward its end (to the left in a right-to-left list).
+SCROLL_TOWARD_END = """
+(list, pixels) => {
+  const sign = getComputedStyle(list).direction === "rtl" ? -1 : 1;
+  list.scrollBy({ left: sign * pixels, behavior: "instant" });
+}
+"""
+
+#: How far a scrolling list fades out at its start and its end edge (widget.css).
+FADES = """
+(list) => ["--_fade-start", "--_fade-end"].map(
+  (name) => getComputedStyle(list).getPropertyValue(name)
+)
+"""
+
+#: How far the item nearest a list's start edge begins from that edge, in pixels.
+START_MISALIGNMENT = """
+(list) => {
+  const side = getComputedStyle(list).direction === "rtl" ? "right" : "left";
+  const edge = list.getBoundingClientRect()[side];
+  const starts = Array.from(list.children, (item) => item.getBoundingClientRect()[side]);
+  return Math.min(...starts.map((start) => Math.abs(start - edge)));
+}
+"""
+
 
 def write_config(
     tmp_path: Path, names: dict[str, str] = CITY_NAMES, widget: dict[str, str] | None = None
 ) -> Path:
-    """examples/offline.yaml in all seven languages, with its own cache and city names."""
+    """examples/offline.yaml in every language, with its own cache and city names."""
     settings = yaml.safe_load((EXAMPLES / "offline.yaml").read_text(encoding="utf-8"))
     settings["cache"]["path"] = str(tmp_path / "cache")
     settings["languages"] = LANGUAGES
@@ -190,7 +279,7 @@ async def browser() -> AsyncIterator[object]:
 
 @pytest.fixture
 async def ticker(tmp_path) -> AsyncIterator[Service]:
-    """``ticker serve`` on the offline example in seven languages, every value in place."""
+    """``ticker serve`` on the offline example in every language, every value in place."""
     async with running_service(write_config(tmp_path)) as service:
         await poll_strip(service.url)
         yield service
@@ -244,13 +333,18 @@ class Visit:
 
 @contextlib.asynccontextmanager
 async def visit(
-    browser, url: str, *, cached: dict[str, tuple[str, bytes]] | None = None
+    browser,
+    url: str,
+    *,
+    cached: dict[str, tuple[str, bytes]] | None = None,
+    width: int = DESKTOP_WIDTH,
 ) -> AsyncIterator[Visit]:
-    """Open ``url`` in a fresh browser context, recorder installed.
+    """Open ``url`` in a fresh browser context ``width`` CSS pixels wide, recorder installed.
 
     ``cached`` maps URLs to the (content type, body) the browser gets without asking.
     """
-    context = await browser.new_context(viewport={"width": 1100, "height": 760}, locale="en-US")
+    viewport = {"width": width, "height": 760}
+    context = await browser.new_context(viewport=viewport, locale="en-US")
     try:
         await context.add_init_script(RECORDER)
         if cached:
@@ -290,9 +384,9 @@ def expected_rates(strip: dict) -> str:
     """The rates list as the widget shows it: label, value, arrow and change, stale mark."""
     shown = []
     for item in strip["rates"]:
-        shown += [item["label"], item["text"]]
+        shown += [item["label"], bare(item["text"])]
         if item["change_text"] and item["direction"]:
-            shown.append(ARROWS[item["direction"]] + item["change_text"])
+            shown.append(ARROWS[item["direction"]] + bare(item["change_text"]))
         if item["stale"]:
             shown.append("*")
     return words(" ".join(shown))
@@ -302,7 +396,7 @@ def expected_weather(strip: dict) -> str:
     """The weather list as the widget shows it: name, range, stale mark."""
     shown = []
     for item in strip["weather"]:
-        shown += [item["name"], item["text"]] + (["*"] if item["stale"] else [])
+        shown += [item["name"], bare(item["text"])] + (["*"] if item["stale"] else [])
     return words(" ".join(shown))
 
 
@@ -324,7 +418,7 @@ async def test_every_embedding_shows_the_api_values(browser, ticker, site, lang)
     async with visit(browser, f"{site.url}/news?lang={lang}") as opened:
         await ready(opened)
         for embedding, element in opened.strips().items():
-            assert await element.get_attribute("lang") == lang, embedding
+            assert await element.get_attribute("lang") == strip["lang"], embedding
             assert await shown(element) == expected, embedding
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         await opened.page.screenshot(path=SCREENSHOTS / f"strip-{lang}.png", full_page=True)
@@ -440,3 +534,115 @@ async def test_unreachable_service_leaves_the_server_rendered_strip(
         assert await shown(page.locator(".ssi > .ticker")) == expected
         assert await shown(slot.locator(".ticker")) == expected
         assert "Астана +18+20℃" in words(await slot.inner_text())
+
+
+def cut_items(items: list[dict]) -> list[str]:
+    """What is wrong with a strip's items as drawn: an item cut, the weather not whole."""
+    problems = [
+        f"{item['key']} is cut: {item['text']!r}" for item in items if item["state"] == "cut"
+    ]
+    problems += [
+        f"the weather {item['key']} is {item['state']}"
+        for item in items
+        if item["kind"] == "city" and item["state"] != "whole"
+    ]
+    return problems
+
+
+def dropped_out_of_order(items: list[dict], direction: str) -> list[str]:
+    """What is wrong with the rates shown: not the first ones, not in reading order, none at all."""
+    rates = [item for item in items if item["kind"] == "rate"]
+    states = [item["state"] for item in rates]
+    shown = states.count("whole")
+    problems = []
+    if shown == 0:
+        problems.append("no rate is shown")
+    if states != ["whole"] * shown + ["hidden"] * (len(states) - shown):
+        problems.append(f"rates not dropped from the end: {states}")
+    lefts = [item["left"] for item in rates[:shown]]
+    if lefts != sorted(lefts, reverse=direction == "rtl"):
+        problems.append(f"rates not in {direction} reading order: {lefts}")
+    return problems
+
+
+@pytest.mark.parametrize("width", WIDTHS, ids=[f"{width}px" for width in WIDTHS])
+async def test_every_item_is_whole_or_hidden_at_every_width(browser, ticker, site, width):
+    """In every language and embedding no item is cut, the weather is whole, and rates drop from
+    the end of the configured order (the left end in right to left), with no layout shift."""
+    problems = []
+    for lang in LANGUAGES:
+        strip = await strip_json(ticker.url, lang)
+        async with visit(browser, f"{site.url}/news?lang={lang}", width=width) as opened:
+            await ready(opened)
+            await opened.page.wait_for_load_state("load")
+            await opened.page.evaluate(SETTLE)
+            slot_before = (await opened.records())[0]["slotBefore"]["height"]
+            for embedding, element in opened.strips().items():
+                where = f"{lang} {embedding} {width}px"
+                items = await element.evaluate(ITEM_VISIBILITY)
+                problems += [f"{where}: {problem}" for problem in cut_items(items)]
+                problems += [
+                    f"{where}: {problem}" for problem in dropped_out_of_order(items, strip["dir"])
+                ]
+                if width == DESKTOP_WIDTH and any(item["state"] != "whole" for item in items):
+                    problems.append(f"{where}: an item is hidden on a desktop")
+                height = (await element.bounding_box())["height"]
+                if height != slot_before:
+                    problems.append(f"{where}: the strip is {height}px high, not {slot_before}px")
+            shifts = [sum(record["shifts"]) for record in await opened.records()]
+            if max(shifts) >= 0.001:
+                problems.append(f"{lang} {width}px: the layout shifted by {shifts}")
+            if await opened.page.evaluate(WIDER_THAN_VIEWPORT):
+                problems.append(f"{lang} {width}px: the page is wider than the screen")
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            await opened.page.locator(".strips").screenshot(
+                path=SCREENSHOTS / f"strips-{width}px-{lang}.png"
+            )
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk-Arab"], ids=["ru", "kk-Arab"])
+async def test_overflow_scroll_scrolls_the_rates_by_whole_items(
+    browser, tmp_path, aiohttp_server, lang
+):
+    """With ``widget.overflow: scroll`` a phone scrolls the rates on one line, snapping to an
+    item's start edge, from the right in right to left, fading the edges with more to scroll,
+    while the weather stays whole; a desktop shows every item, unfaded."""
+    settings = write_config(tmp_path, widget={"overflow": "scroll"})
+    async with running_service(settings) as service:
+        await poll_strip(service.url)
+        site = await serve_site(aiohttp_server, service.url)
+        async with visit(browser, f"{site.url}/news?lang={lang}", width=360) as opened:
+            await ready(opened)
+            await opened.page.wait_for_load_state("load")
+            for embedding, element in opened.strips().items():
+                assert await element.get_attribute("data-overflow") == "scroll", embedding
+                rates = element.locator(".ticker-rates")
+                scroller = await rates.evaluate(SCROLLER)
+                assert scroller["scrollWidth"] > scroller["clientWidth"], embedding
+                assert scroller["snapType"] == "x mandatory", embedding
+                assert set(scroller["snapAlign"]) == {"start"}, embedding
+                assert len(set(scroller["tops"])) == 1, f"{embedding}: rates on several lines"
+                start, end = await rates.evaluate(FADES)
+                assert start == "0px", f"{embedding}: the start edge fades by {start}"
+                assert end != "0px", f"{embedding}: the end edge does not fade"
+                await rates.evaluate(SCROLL_TOWARD_END, 40)
+                await opened.page.evaluate(SETTLE)
+                assert await rates.evaluate(START_MISALIGNMENT) < 1, embedding
+                start, end = await rates.evaluate(FADES)
+                assert "0px" not in (start, end), f"{embedding}: fades {start}, {end}"
+                items = await element.evaluate(ITEM_VISIBILITY)
+                weather = [item["state"] for item in items if item["kind"] == "city"]
+                assert weather == ["whole"], embedding
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            await opened.page.locator(".strips").screenshot(
+                path=SCREENSHOTS / f"strips-360px-{lang}-scroll.png"
+            )
+        async with visit(browser, f"{site.url}/news?lang={lang}") as opened:
+            await ready(opened)
+            await opened.page.wait_for_load_state("load")
+            for embedding, element in opened.strips().items():
+                items = await element.evaluate(ITEM_VISIBILITY)
+                assert {item["state"] for item in items} == {"whole"}, embedding
+                fades = await element.locator(".ticker-rates").evaluate(FADES)
+                assert fades == ["0px", "0px"], f"{embedding}: a desktop strip fades"

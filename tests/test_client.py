@@ -70,7 +70,7 @@ async def test_bad_language_raises_bad_request_with_allowed(server):
         with pytest.raises(BadRequestError) as caught:
             await client.strip(lang="fr")
     assert caught.value.parameter == "lang"
-    assert caught.value.allowed == ["en", "ru", "kk", "zh"]
+    assert caught.value.allowed == ["en", "ru", "kk", "zh-Hans"]
     assert isinstance(caught.value, ValueError)
 
 

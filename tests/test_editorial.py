@@ -43,7 +43,9 @@ def test_a_pin_replaces_the_value_until_it_expires():
         "editorial",
         False,
     )
-    assert usd.reason == "pinned by the editors until 2026-11-28T18:00:00+05:00: NBK feed delayed"
+    pinned = "pinned by the editors until November 28, 2026, 6:00\u202fPM: NBK feed delayed"
+    assert usd.reason == pinned
+    assert usd.reason_code == "pinned"
     later = build_strip(settings, cached, {}, lang="en", now=NOW + dt.timedelta(hours=4))
     assert later.rates[0].text == "445.99"
 

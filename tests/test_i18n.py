@@ -38,10 +38,10 @@ def test_unknown_code_has_no_words():
 
 @pytest.mark.parametrize(
     ("lang", "words"),
-    [("en", "Partly cloudy"), ("ru", "Переменная облачность"), ("kk", "Ішінара бұлтты"),
-     ("kk-Latn", "Işınara būltty"), ("kk-Arab", "ٴىشىنارا بۇلتتى"), ("zh", "局部多云"),
-     ("uz", "Қисман булутли")],
-    ids=lambda v: v if v in LANGUAGES else "",
+    [("en", "Partly cloudy"), ("ru", "Переменная облачность"), ("kk", "Ауыспалы бұлтты"),
+     ("kk-Latn", "Auyspaly būltty"), ("kk-Arab", "اۋىسپالى بۇلتتى"), ("zh", "多云"),
+     ("uz", "Ўзгарувчан булутли"), ("uz-Latn", "Oʻzgaruvchan bulutli")],
+    ids=lambda v: v if v in (*LANGUAGES, "uz-Latn") else "",
 )  # fmt: skip
 def test_condition_words(lang, words):
     """Code 2 reads naturally in each language and script."""
@@ -62,22 +62,23 @@ def test_kazakh_latin_follows_the_2021_alphabet(cyrillic, latin):
 
 @pytest.mark.parametrize(
     ("cyrillic", "arabic"),
-    [("Астана", "استانا"), ("Алматы", "الماتى"), ("Қар", "قار"), ("Әлсіз", "ٴالسىز"),
-     ("Өскемен", "وسكەمەن"), ("Түркістан", "تۇركىستان")],
+    [("Астана", "استانا"), ("Алматы", "الماتى"), ("Қар", "قار"), ("Әлсіз", "ءالسىز"),
+     ("Өскемен", "وسكەمەن"), ("Түркістан", "تۇركىستان"), ("Үндістан", "ءۇندىستان")],
     ids=lambda v: v,
 )  # fmt: skip
 def test_kazakh_arabic_script_marks_front_words_with_hamza(cyrillic, arabic):
-    """Front-vowel words without е, к or г start with the hamza; others need none."""
+    """Words whose first vowel is front, without е, к or г, start with the hamza U+0621."""
     assert kk_arabic(cyrillic) == arabic
 
 
 def test_currency_names_come_from_cldr():
-    """CLDR names where Babel has them, Kazakh Latin by rule, English as the fallback."""
+    """CLDR names where Babel has them, Kazakh Latin and Uzbek Cyrillic by rule."""
     assert currency_name("USD", "ru") == "доллар США"
     assert currency_name("USD", "kk") == "АҚШ доллары"
     assert currency_name("USD", "kk-Latn") == "AQŞ dollary"
     assert currency_name("CNY", "zh") == "人民币"
-    assert currency_name("KZT", "uz") == "Kazakhstani Tenge"
+    assert currency_name("KZT", "uz") == "Қозоғистон тенгеси"
+    assert currency_name("KZT", "uz-Latn") == "Qozogʻiston tengesi"
 
 
 @pytest.mark.parametrize(
@@ -100,9 +101,11 @@ def test_only_kazakh_arabic_is_right_to_left():
     ("header", "expected"),
     [("ru-RU,ru;q=0.9,en;q=0.8", "ru"), ("kk-Arab-CN", "kk-Arab"), ("fr, zh-CN;q=0.5", "zh"),
      ("de", None), ("en;q=0.1, kk;q=0.9", "kk"), ("*", "en"), ("ru;q=0", None),
-     ("", None), ("garbage;;;q=x", None), ("uz-Cyrl-UZ", "uz")],
+     ("", None), ("garbage;;;q=x", None), ("uz-Cyrl-UZ", "uz"), ("uz-Latn-UZ", "uz-Latn"),
+     ("kk-CN", "kk-Arab"), ("en;q=0, *", "ru")],
     ids=["region", "script-region", "skip-unknown", "none-match", "weights", "wildcard",
-         "q-zero", "empty", "garbage", "uzbek-cyrillic"],
+         "q-zero", "empty", "garbage", "uzbek-cyrillic", "uzbek-latin", "kazakh-of-china",
+         "refused-then-any"],
 )  # fmt: skip
 def test_accept_language_negotiation(header, expected):
     """The best configured language for a browser's Accept-Language header."""

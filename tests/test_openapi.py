@@ -33,6 +33,7 @@ from schemathesis.errors import FailureGroup
 from schemathesis.openapi.checks import UndefinedContentType
 
 from ticker import RateItem, RatesHalf, Strip, WeatherHalf, WeatherItem, build_sources, create_app
+from ticker._languages import language_tag
 from ticker._models import Attribution, Direction
 from ticker._serving.app import fast_path
 from ticker._serving.catalogue import BY_PATH, THEMES
@@ -156,10 +157,10 @@ def test_other_endpoints_answer_their_media_type(document, path, media_type):
 
 @pytest.mark.parametrize("path", list(BY_PATH))
 def test_strip_endpoints_document_caching_and_errors(document, path):
-    """A strip endpoint: 200 with ETag, Cache-Control and Vary; 304; 400 with an ErrorBody."""
+    """A strip endpoint: 200 with ETag, Cache-Control, Vary and Content-Language; 304; 400."""
     responses = document["paths"][path]["get"]["responses"]
     assert set(responses) == {"200", "304", "400"}
-    assert set(responses["200"]["headers"]) == {"ETag", "Cache-Control", "Vary"}
+    assert set(responses["200"]["headers"]) == {"ETag", "Cache-Control", "Vary", "Content-Language"}
     assert "content" not in responses["304"]
     error = responses["400"]["content"]["application/json"]["schema"]
     assert error == {"$ref": SCHEMA_REF.format(model="ErrorBody")}
@@ -180,13 +181,14 @@ def test_every_error_answer_is_an_error_body(document):
 
 
 def test_parameters_list_what_the_service_accepts(settings, document):
-    """lang lists the configured languages and theme the themes, as the catalogue allows."""
+    """lang lists the configured languages' tags and theme the themes, as the catalogue allows."""
     for path, form in BY_PATH.items():
         allowed = form.parameters
         parameters = document["paths"][path]["get"]["parameters"]
         query = {p["name"]: p["schema"] for p in parameters if p["in"] == "query"}
         assert list(query) == list(allowed)
-        assert query["lang"]["enum"] == settings.languages
+        tags = [language_tag(lang) for lang in settings.languages]
+        assert query["lang"]["anyOf"][0]["enum"] == tags
         if "theme" in query:
             assert query["theme"]["enum"] == list(THEMES)
 
@@ -299,7 +301,7 @@ async def test_republish_follows_reloaded_settings(client):
     after = await client.get("/openapi.json")
     assert after.headers["ETag"] != before.headers["ETag"]
     parameters = (await after.json())["paths"]["/v1/strip"]["get"]["parameters"]
-    assert parameters[0]["schema"]["enum"] == ["kk", "ru"]
+    assert parameters[0]["schema"]["anyOf"][0]["enum"] == ["kk", "ru"]
 
 
 async def test_errors_match_error_body(client):

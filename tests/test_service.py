@@ -14,11 +14,12 @@ from .test_strip import REFERENCE_LINE
 RATE_FIELDS = {
     "code", "base", "rate", "quant", "published", "change", "direction", "date", "source",
     "fetched_at", "stale", "age", "label", "text", "missing", "derived", "reason", "name",
-    "change_text",
+    "change_text", "reason_code",
 }  # fmt: skip
 WEATHER_FIELDS = {
     "city", "name", "temperature", "min", "max", "code", "date", "source", "fetched_at",
     "observed_at", "stale", "age", "text", "missing", "timezone", "reason", "condition",
+    "reason_code",
 }  # fmt: skip
 
 
@@ -123,9 +124,9 @@ async def test_widget_escapes_config_and_upstream_strings(aiohttp_client, store:
 @pytest.mark.parametrize(
     ("query", "parameter", "allowed"),
     [
-        ("lang=xx", "lang", ["en", "ru", "kk", "zh"]),
-        ("lang=", "lang", ["en", "ru", "kk", "zh"]),
-        ("lang=ru&lang=en", "lang", ["en", "ru", "kk", "zh"]),
+        ("lang=xx", "lang", ["en", "ru", "kk", "zh-Hans"]),
+        ("lang=", "lang", ["en", "ru", "kk", "zh-Hans"]),
+        ("lang=ru&lang=en", "lang", ["en", "ru", "kk", "zh-Hans"]),
         ("colour=red", "colour", ["lang"]),
     ],
     ids=["unknown-lang", "empty-lang", "repeated-lang", "unknown-parameter"],
@@ -185,8 +186,8 @@ async def test_stale_values_carry_a_discreet_marker(aiohttp_client, settings, st
     client = await aiohttp_client(create_app(settings, store=store, clock=later))
     html = await (await client.get("/widget")).text()
     assert (
-        '<abbr class="ticker-stale-mark" title="Not up to date: not refreshed for 3h">*</abbr>'
-        in html
+        '<abbr class="ticker-stale-mark" title="Not up to date: last refreshed 3 hours ago">'
+        "*</abbr>" in html
     )
     body = await (await client.get("/v1/strip")).json()
     assert (body["rates"][0]["stale"], body["rates"][0]["age"]) == (True, 10800)

@@ -109,7 +109,8 @@ def test_values_older_than_one_and_a_half_refreshes_are_stale(settings):
     fresh = rate("EUR", "486.53", fetched_at=NOW - dt.timedelta(hours=1))
     strip = build_strip(settings, {"USD": old, "EUR": fresh}, {}, lang="en", now=NOW)
     assert (strip.rates[0].stale, strip.rates[0].age) == (True, 7201)
-    assert strip.rates[0].reason == "not refreshed for 2h1s"
+    assert strip.rates[0].reason == "last refreshed 2 hours ago"
+    assert strip.rates[0].reason_code == "not_refreshed"
     assert (strip.rates[1].stale, strip.rates[1].age) == (False, 3600)
 
 
@@ -184,7 +185,8 @@ def test_rates_follow_the_publication_calendar(settings, today, dated, stale):
     item = build_strip(settings, {"USD": usd}, {}, lang="en", now=now).rates[0]
     assert item.stale is stale
     if stale:
-        assert item.reason.startswith(f"dated {dated}; a rate for")
+        assert item.reason_code == "outdated"
+        assert item.reason.startswith(f"dated {dt.date.fromisoformat(dated):%B} ")
 
 
 def test_items_past_max_age_are_hidden_and_say_why(settings):
@@ -199,8 +201,10 @@ def test_items_past_max_age_are_hidden_and_say_why(settings):
     )
     usd, astana = strip.rates[0], strip.weather[0]
     assert (usd.missing, usd.rate, usd.text) == (True, None, "—")
-    assert usd.reason == "hidden: not refreshed for 4d1s, over max_age"
-    assert (astana.missing, astana.reason) == (True, "hidden: not refreshed for 7h, over max_age")
+    assert usd.reason == "hidden as too old: last refreshed 4 days ago"
+    assert astana.missing
+    assert astana.reason == "hidden as too old: last refreshed 7 hours ago"
+    assert (usd.reason_code, astana.reason_code) == ("hidden", "hidden")
 
 
 def test_a_held_jump_marks_the_shown_rate_stale(settings):
@@ -211,6 +215,7 @@ def test_a_held_jump_marks_the_shown_rate_stale(settings):
     ).rates[0]
     assert (item.text, item.stale) == ("445.99", True)
     assert item.reason == "nbk published 600.00, held back until a second source agrees"
+    assert item.reason_code == "held_jump"
 
 
 def test_yesterdays_range_is_stale(settings):
@@ -218,7 +223,8 @@ def test_yesterdays_range_is_stale(settings):
     reading = weather().model_copy(update={"date": dt.date(2026, 11, 27)})
     item = build_strip(settings, {}, {"astana": reading}, lang="en", now=NOW).weather[0]
     assert item.stale
-    assert item.reason == "the range is for 2026-11-27, not today (2026-11-28)"
+    assert item.reason == "the range is for November 27, 2026, not today (November 28, 2026)"
+    assert item.reason_code == "outdated"
 
 
 def _unvalidated(good, **fields):

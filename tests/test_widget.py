@@ -176,7 +176,7 @@ async def test_cors_allow_list(aiohttp_client, filled_store):
 async def test_accept_language_picks_the_language_without_lang(client):
     """Without ?lang the browser's languages decide, and the answer says it varies."""
     response = await client.get("/v1/strip", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
-    assert (await response.json())["lang"] == "zh"
+    assert (await response.json())["lang"] == "zh-Hans"
     assert "Accept-Language" in varies(response)
     explicit = await client.get("/v1/strip?lang=ru", headers={"Accept-Language": "zh"})
     assert (await explicit.json())["lang"] == "ru"
@@ -223,3 +223,15 @@ async def test_sparklines_are_inline_svg_without_script(aiohttp_client, store):
     assert "<svg" in usd
     assert "<polyline" in usd
     assert "<script" not in html
+
+
+@pytest.mark.parametrize("overflow", ["hide", "scroll"], ids=["default", "scroll"])
+async def test_overflow_setting_reaches_every_embedding(aiohttp_client, filled_store, overflow):
+    """widget.overflow is the strip's data-overflow in the fragment, the frame and the script."""
+    widget = "" if overflow == "hide" else "widget: {overflow: scroll}\n"
+    client = await client_for(aiohttp_client, filled_store, widget + REAL_SOURCES)
+    for path in ("/widget", "/widget/frame"):
+        html = await (await client.get(path, params={"lang": "en"})).text()
+        assert f'data-overflow="{overflow}"' in html, path
+    script = await (await client.get("/widget.js")).text()
+    assert f'var OVERFLOW = "{overflow}";' in script

@@ -73,6 +73,7 @@ if _typing.TYPE_CHECKING:
         RatesHalf,
         ReadyBody,
         ReadyItem,
+        ReasonCode,
         SourceReport,
         Strip,
         WeatherHalf,
@@ -102,7 +103,8 @@ _HOMES = {
     "ticker._strip.build": ("build_strip",),
     "ticker._wire": (
         "AuditAnswer", "AuditItem", "HistoryAnswer", "HistoryPoint", "RateItem", "RatesHalf",
-        "ReadyBody", "ReadyItem", "SourceReport", "Strip", "WeatherHalf", "WeatherItem",
+        "ReadyBody", "ReadyItem", "ReasonCode", "SourceReport", "Strip", "WeatherHalf",
+        "WeatherItem",
     ),
     "ticker.sources": ("RatesSource", "SourceSet", "WeatherSource", "build_sources"),
 }  # fmt: skip
@@ -132,6 +134,7 @@ __all__ = [
     "RatesSource",
     "ReadyBody",
     "ReadyItem",
+    "ReasonCode",
     "RefreshReport",
     "Refresher",
     "ServerSettings",

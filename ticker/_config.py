@@ -38,8 +38,9 @@ from pydantic_core import PydanticCustomError
 
 from ticker._exceptions import ConfigError
 from ticker._iso4217 import ISO_4217_CODES
+from ticker._languages import LanguageKey, language_key
 from ticker._models import DataKind
-from ticker._transliterate import kk_arabic, kk_latin
+from ticker._transliterate import kk_arabic, kk_latin, uz_cyrillic, uz_latin
 
 __all__ = [
     "CacheSettings",
@@ -63,8 +64,16 @@ __all__ = [
 ]
 
 
-#: The languages of the strip: Kazakh in its three scripts, and the site's other languages.
-Language = Literal["en", "ru", "kk", "kk-Latn", "kk-Arab", "zh", "uz"]
+def _language(value: object) -> object:
+    """A language named by its key, its tag or its tag with the script, in any case."""
+    if isinstance(value, str):
+        return language_key(value) or value
+    return value
+
+
+#: A language of the strip by its key (``zh``, ``uz``, ``kk-Latn``...); ``zh-Hans``,
+#: ``uz-Cyrl``, ``kk-Cyrl`` or ``KK-LATN`` name the same (:mod:`ticker._languages`).
+Language = Annotated[LanguageKey, BeforeValidator(_language)]
 
 _DURATION_PART = re.compile(r"(\d+)([smhd])")
 _DURATION = re.compile(r"^(?:\d+[smhd])+$")
@@ -209,6 +218,13 @@ class WidgetSettings(_Strict):
         default="plain", description="plain: 445.99 everywhere; locale: 445,99 in Russian..."
     )
     theme: Literal["auto", "light", "dark"] = "auto"
+    overflow: Literal["hide", "scroll"] = Field(
+        default="hide",
+        description=(
+            "What a screen too narrow for every rate shows: hide: the rates that do not fit,"
+            " from the end of their order; scroll: all, scrolled sideways by whole items."
+        ),
+    )
 
 
 class SourceSettings(BaseModel):
@@ -313,7 +329,8 @@ class City(_Strict):
         return zoneinfo.ZoneInfo(self.timezone)
 
     def display_name(self, lang: str) -> str:
-        """The city's name in ``lang``; Kazakh scripts from ``kk``; else English, else any."""
+        """The city's name in ``lang``; Kazakh scripts from ``kk``, each Uzbek script from the
+        other; else English, else any."""
         names = {str(language): name for language, name in self.name.items()}
         if lang in names:
             return names[lang]
@@ -321,6 +338,10 @@ class City(_Strict):
             return kk_latin(names["kk"])
         if lang == "kk-Arab" and "kk" in names:
             return kk_arabic(names["kk"])
+        if lang == "uz-Latn" and "uz" in names:
+            return uz_latin(names["uz"])
+        if lang == "uz" and "uz-Latn" in names:
+            return uz_cyrillic(names["uz-Latn"])
         return names.get("en") or next(iter(names.values()))
 
 

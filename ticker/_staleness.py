@@ -11,6 +11,10 @@
 changes (a value turns stale or hidden, a pin ends, a local day begins), and
 :func:`restamp_due` tells the refresh leader when to stamp again so that every
 process renders the change.  Pure functions of settings, values and times.
+
+Why a value is stale is a :class:`Reason`: a stable code, the name of its words and
+the values they need (an age, dates), so that the strip writes it in each reader's
+language (:func:`ticker._strip.i18n.reason_text`) and a program reads the code.
 """
 
 from __future__ import annotations
@@ -19,18 +23,23 @@ import datetime as dt
 import math
 import zoneinfo
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from ticker._config import City, RatesSettings, Settings, format_duration
 from ticker._models import Rate, Weather
+from ticker._wire import ReasonCode
 
 __all__ = [
     "RATES_ZONE",
     "STALE_AFTER_REFRESHES",
+    "Reason",
+    "ReasonValue",
     "age_of",
     "duration_text",
     "last_business_day_before",
     "last_change",
     "next_change",
+    "not_refreshed",
     "overdue",
     "rate_staleness",
     "rates_today",
@@ -45,6 +54,27 @@ STALE_AFTER_REFRESHES = 1.5
 #: Rates are dated in the National Bank's calendar.
 RATES_ZONE = zoneinfo.ZoneInfo("Asia/Almaty")
 SATURDAY = 5
+
+#: What a reason's words are filled with: a time ago, a date, a moment, or text as it is.
+ReasonValue = dt.timedelta | dt.date | dt.datetime | str
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why an item is missing, stale, held back or pinned, in no language yet.
+
+    ``words`` names the sentence in the strip's catalogue (the code's own name
+    unless one code has several sentences) and ``values`` fills its blanks.
+    """
+
+    code: ReasonCode
+    words: str = ""
+    values: Mapping[str, ReasonValue] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The catalogue key of the sentence: ``words``, else the code."""
+        return self.words or self.code.value
 
 
 def age_of(fetched_at: dt.datetime, now: dt.datetime) -> int:
@@ -71,26 +101,36 @@ def last_business_day_before(day: dt.date) -> dt.date:
     return previous
 
 
-def rate_staleness(rate: Rate, age: int, settings: RatesSettings, now: dt.datetime) -> str | None:
+def not_refreshed(age: int, code: ReasonCode = ReasonCode.NOT_REFRESHED) -> Reason:
+    """A value last refreshed ``age`` seconds ago: stale, or (``HIDDEN``) past ``max_age``."""
+    return Reason(code, values={"ago": dt.timedelta(seconds=age)})
+
+
+def rate_staleness(
+    rate: Rate, age: int, settings: RatesSettings, now: dt.datetime
+) -> Reason | None:
     """Why a shown rate is stale, or None when it is current."""
     if overdue(age, settings.refresh):
-        return f"not refreshed for {duration_text(age)}"
+        return not_refreshed(age)
     # Rates follow the publication calendar: the bank publishes for business days,
     # so Friday's rate shown on Saturday or Monday morning is current.
     expected = last_business_day_before(now.astimezone(RATES_ZONE).date())
     if rate.date < expected:
-        return f"dated {rate.date}; a rate for {expected} or later was expected"
+        values = {"dated": rate.date, "expected": expected}
+        return Reason(ReasonCode.OUTDATED, "rate_outdated", values)
     return None
 
 
 def weather_staleness(
     reading: Weather, age: int, city: City, refresh: dt.timedelta, now: dt.datetime
-) -> str | None:
+) -> Reason | None:
+    """Why a shown reading is stale, or None when it is current."""
     if overdue(age, refresh):
-        return f"not refreshed for {duration_text(age)}"
+        return not_refreshed(age)
     today = now.astimezone(city.zone).date()
     if reading.date != today:
-        return f"the range is for {reading.date}, not today ({today})"
+        values = {"dated": reading.date, "today": today}
+        return Reason(ReasonCode.OUTDATED, "range_outdated", values)
     return None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,11 +29,35 @@ __all__ = [
     "RatesHalf",
     "ReadyBody",
     "ReadyItem",
+    "ReasonCode",
     "SourceReport",
     "Strip",
     "WeatherHalf",
     "WeatherItem",
 ]
+
+
+class ReasonCode(StrEnum):
+    """Why an item is missing, stale, held back or pinned: stable, for programs.
+
+    ``reason`` says the same in the strip's language, for readers; a program reads
+    ``reason_code`` instead, whatever the language.
+    """
+
+    #: Missing: the cache holds no value for the item yet.
+    NO_VALUE = "no_value"
+    #: Stale: not refreshed for 1.5 refresh intervals.
+    NOT_REFRESHED = "not_refreshed"
+    #: Stale: a rate dated before the last business day, or a range not for today.
+    OUTDATED = "outdated"
+    #: Shown as the editors pinned it, until the pin ends.
+    PINNED = "pinned"
+    #: Stale: a new value moved too far and is held back until it is confirmed.
+    HELD_JUMP = "held_jump"
+    #: Missing: not refreshed for longer than ``max_age``, so no longer shown.
+    HIDDEN = "hidden"
+    #: Missing: the value cannot be shown (it is beyond the display's bounds).
+    NOT_SHOWN = "not_shown"
 
 
 class RateItem(BaseModel):
@@ -57,7 +82,11 @@ class RateItem(BaseModel):
     stale: bool = False
     age: int | None = Field(default=None, description="Seconds since the value was fetched.")
     reason: str | None = Field(
-        default=None, description="Why the item is missing, stale or held back, if it is."
+        default=None,
+        description="Why the item is missing, stale, held back or pinned, in `lang`, if it is.",
+    )
+    reason_code: ReasonCode | None = Field(
+        default=None, description="The same reason as a stable code, whatever the language."
     )
     name: str | None = Field(default=None, description="The currency's name in `lang` (CLDR).")
     change_text: str | None = Field(
@@ -86,7 +115,10 @@ class WeatherItem(BaseModel):
     stale: bool = False
     age: int | None = Field(default=None, description="Seconds since the value was fetched.")
     reason: str | None = Field(
-        default=None, description="Why the item is missing or stale, if it is."
+        default=None, description="Why the item is missing, stale or pinned, in `lang`, if it is."
+    )
+    reason_code: ReasonCode | None = Field(
+        default=None, description="The same reason as a stable code, whatever the language."
     )
     condition: str | None = Field(
         default=None, description="The weather condition of `code` in `lang`."

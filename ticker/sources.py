@@ -13,7 +13,10 @@ constructor validates the adapter's own keys and raises
 wrong; it does no I/O.
 
 An adapter may declare ``credit = (text, url)``: the attribution its upstream's
-terms ask for wherever the data is shown; the widget links it.
+terms ask for wherever the data is shown, in English; the widget links it.  With it,
+``credit_texts`` may give the same credit in the strip's other languages, by language
+tag (``ru``, ``kk``, ``zh``, ``uz``, ``uz-Latn``; Kazakh in Latin and Arabic script is
+written from ``kk`` by rule); a language it does not give shows the English text.
 
 ``fetch`` does the I/O, through a :class:`Fetcher` that brings timeouts, retries,
 conditional requests and size caps, and then calls ``parse``; ``parse`` is a pure function of
@@ -42,7 +45,7 @@ from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from yarl import URL
 
 from ticker._config import (
@@ -70,6 +73,7 @@ __all__ = [
     "COMPUTED_DIGITS",
     "MAX_BODY_BYTES",
     "PUBLISHED_DIGITS",
+    "Credit",
     "CurrencyCode",
     "DatedRatesSource",
     "Fetcher",
@@ -235,7 +239,17 @@ def _build_kind(
     return built
 
 
-def attributions(settings: Settings) -> dict[str, Attribution]:
+class Credit(Attribution):
+    """A source's credit, with its text in each language the adapter writes it in.
+
+    Serialized as the :class:`~ticker.Attribution` it is; the strip shows
+    ``texts[lang]`` where there is one.
+    """
+
+    texts: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+
+def attributions(settings: Settings) -> dict[str, Credit]:
     """The credit of every configured source that declares one, by source name."""
     credits = {}
     kinds: tuple[tuple[DataKind, list[SourceSettings]], ...] = (
@@ -245,12 +259,14 @@ def attributions(settings: Settings) -> dict[str, Attribution]:
     for kind, entries in kinds:
         for entry in entries:
             try:
-                credit = getattr(load_adapter(kind, entry.adapter), "credit", None)
+                cls = load_adapter(kind, entry.adapter)
             except KeyError:
                 continue
+            credit = getattr(cls, "credit", None)
             if credit is not None:
                 text, url = credit
-                credits[entry.label] = Attribution(source=entry.label, text=text, url=url)
+                texts = dict(getattr(cls, "credit_texts", {}))
+                credits[entry.label] = Credit(source=entry.label, text=text, url=url, texts=texts)
     return credits
 
 

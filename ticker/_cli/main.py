@@ -32,6 +32,7 @@ from ticker._data.history import History, HistoryObserver
 from ticker._data.leader import fingerprint, stamp_outside
 from ticker._data.refresh import Refresher, utc_now
 from ticker._exceptions import ConfigError, ListenError
+from ticker._languages import language_key
 from ticker._logs import configure_logging
 from ticker._processes import die_with
 from ticker._serving.app import create_app, reconfigure, serve
@@ -213,7 +214,7 @@ async def _refresh_once(settings: Settings, sources: SourceSet, lang: str) -> in
 
 def _refresh(args: argparse.Namespace) -> int:
     settings, sources = _load(args.config)
-    lang = args.lang or settings.default_language
+    lang = language_key(args.lang) or args.lang if args.lang else settings.default_language
     if lang not in settings.languages:
         raise ConfigError("--lang", [("", f"{lang!r} is not one of {settings.languages}")])
     return asyncio.run(_refresh_once(settings, sources, lang))

@@ -4,8 +4,10 @@ Everything a strip answer needs is prepared once per snapshot: the bodies (see
 ``ticker._serving.snapshot``) and here their complete header sets, per encoding and per
 whether the language was negotiated.  Only ``Cache-Control`` depends on the clock;
 it is formatted at most once a second.  The common query strings (none, or
-``lang=xx``) are recognised by a lookup; anything else takes the full, validating
-path, and so does language negotiation, whose results are remembered.
+``lang=xx`` with a language's key or tag as written) are recognised by a lookup;
+anything else (``lang=KK-LATN``, ``theme=``) takes the full, validating path, and so
+does language negotiation, whose results are remembered.  Every answer says its
+language's tag in ``Content-Language`` (RFC 9110 section 8.5).
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from collections.abc import Callable
 from aiohttp import web
 
 from ticker._config import LiveSettings, Settings
+from ticker._languages import language_key, language_tag, negotiate, spellings
 from ticker._serving.catalogue import BY_NAME, THEMES
 from ticker._serving.responses import (
     IDENTITY,
+    QueryError,
     not_modified,
     not_modified_answer,
     preferred_codings,
@@ -28,7 +32,6 @@ from ticker._serving.responses import (
     single_value,
 )
 from ticker._serving.snapshot import Snapshot, SnapshotHolder, Variant
-from ticker._strip.i18n import negotiate
 
 __all__ = ["Answers", "cache_control"]
 
@@ -73,7 +76,11 @@ class Answers:
     def reconfigure(self, settings: Settings) -> None:
         """Answer with new settings from the next request on."""
         self.settings = settings
-        self._plain_queries = {f"lang={lang}": lang for lang in settings.languages}
+        self._plain_queries = {
+            f"lang={spelling}": lang for lang in settings.languages for spelling in spellings(lang)
+        }
+        #: What a 400 about ``lang`` lists: the configured languages' tags.
+        self._allowed_tags = [language_tag(lang) for lang in settings.languages]
         self._negotiated: dict[str, str] = {}
         self._prepared: dict[
             tuple[str, str, str | None, tuple[str, ...], bool],
@@ -95,10 +102,16 @@ class Answers:
         return self._negotiate(request.headers.get("Accept-Language")), True
 
     def _validated(self, request: web.BaseRequest, allowed: tuple[str, ...]) -> tuple[str, bool]:
+        """``lang`` by a configured language's key or tag in any case (RFC 5646 2.1.1)."""
         refuse_parameters(request.query, allowed)
-        lang = single_value(request.query, "lang", self.settings.languages)
-        if lang is None:
+        given = request.query.getall("lang", [])
+        if not given:
             return self._negotiate(request.headers.get("Accept-Language")), True
+        if len(given) > 1:
+            raise QueryError("lang", f"lang is given {len(given)} times", self._allowed_tags)
+        lang = language_key(given[0])
+        if lang is None or lang not in self.settings.languages:
+            raise QueryError("lang", f"unsupported lang {given[0]!r}", self._allowed_tags)
         return lang, False
 
     def theme(self, request: web.BaseRequest) -> str:
@@ -175,16 +188,17 @@ class Answers:
             if packed is not None:
                 body, etag, coding = packed, packed_etag, accepted
                 break
-        return body, self._headers(form, variant, etag, coding, negotiated), variant
+        return body, self._headers(form, lang, variant, etag, coding, negotiated), variant
 
     def _headers(
-        self, form: str, variant: Variant, etag: str, coding: str, negotiated: bool
+        self, form: str, lang: str, variant: Variant, etag: str, coding: str, negotiated: bool
     ) -> dict[str, str]:
         vary = "Accept-Encoding, Accept-Language" if negotiated else "Accept-Encoding"
         if self._allowed_cors:
             vary += ", Origin"
         headers = {
             "Content-Type": f"{variant.content_type}; charset=utf-8",
+            "Content-Language": language_tag(lang),
             "ETag": etag,
             "Vary": vary,
             "Cache-Control": self._cache_control,

@@ -30,6 +30,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from ticker._config import LiveSettings, Settings
+from ticker._languages import LANGUAGE_NAMES, language_tag, spellings
 from ticker._serving.catalogue import FORMS, THEMES, Form
 from ticker._serving.responses import (
     ASSET_CACHE_CONTROL,
@@ -48,6 +49,7 @@ from ticker._wire import ErrorBody, HealthBody
 __all__ = [
     "BAD_REQUEST",
     "CACHE_CONTROL",
+    "CONTENT_LANGUAGE",
     "ENDPOINTS_KEY",
     "ETAG",
     "NO_STORE",
@@ -61,6 +63,7 @@ __all__ = [
     "add_openapi",
     "default_endpoints",
     "enum",
+    "language_schema",
     "openapi_document",
     "register",
     "republish",
@@ -131,6 +134,29 @@ def enum(values: Iterable[str]) -> dict[str, Any]:
     return {"type": "string", "enum": list(values)}
 
 
+def _any_case(text: str) -> str:
+    """A pattern matching a tag in any case: ``kk-Latn`` -> ``[kK][kK]-[lL][aA][tT][nN]``."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in text)
+
+
+def language_schema(languages: Sequence[str]) -> dict[str, Any]:
+    """``lang``: one of the languages' tags, or another spelling the service takes.
+
+    The service takes a language by its tag or its settings key, with the script
+    written out or not, in any case (``zh-Hans``, ``zh``, ``KK-CYRL``): the enum says
+    what to send, the pattern everything that is taken, so that a generated request
+    is refused exactly when the schema says so.
+    """
+    names = sorted({name for lang in languages for name in spellings(lang)}, key=str.lower)
+    pattern = "^(?:" + "|".join(_any_case(name) for name in names) + ")$"
+    return {
+        "anyOf": [
+            enum(language_tag(lang) for lang in languages),
+            {"type": "string", "pattern": pattern},
+        ]
+    }
+
+
 # Headers the strip and static answers carry (see README, "HTTP caching").
 ETAG = Header(
     "ETag", "Strong validator of this body; send it in If-None-Match to get a 304.",
@@ -141,11 +167,13 @@ VARY = Header(
     "Vary", "Accept-Encoding, plus Accept-Language when lang was not given, Origin with CORS."
 )
 NO_STORE = Header("Cache-Control", "Never cached.", {"type": "string", "const": "no-store"})
+CONTENT_LANGUAGE = Header("Content-Language", "The strip's language tag, as its `lang` says.")
 
 LANG = Parameter(
     "lang",
-    "The strip's language; without it, Accept-Language decides, else the first configured.",
-    lambda settings: enum(settings.languages),
+    "The strip's language by its tag (the settings' key too, any case); without it,"
+    " Accept-Language decides, else the first configured.",
+    lambda settings: language_schema(settings.languages),
 )
 THEME = Parameter("theme", "The widget's colours; without it, the configured one.", enum(THEMES))
 #: The query parameters of the strip, by the names ``STRIP_ROUTES`` lists.
@@ -170,10 +198,13 @@ NOT_MODIFIED = "The client's copy (If-None-Match) is current."
 def strip_endpoint(form: Form) -> Endpoint:
     """The description of the endpoint serving ``form`` of the strip."""
     cached = (ETAG, CACHE_CONTROL, VARY)
+    described = (*cached, CONTENT_LANGUAGE)
     if form.model is None:
-        answer = Response("The strip.", media_type=form.media_type, schema=STRING, headers=cached)
+        answer = Response(
+            "The strip.", media_type=form.media_type, schema=STRING, headers=described
+        )
     else:
-        answer = Response("The strip.", model=form.model, headers=cached)
+        answer = Response("The strip.", model=form.model, headers=described)
     return Endpoint(
         form.path,
         form.summary,
@@ -283,6 +314,11 @@ def _schemas(
     return {model: keys[model, "serialization"] for model in models}, schemas
 
 
+def _languages(languages: Sequence[str]) -> str:
+    """``en (English), zh-Hans (中文)``: each language's tag and its own name."""
+    return ", ".join(f"{language_tag(lang)} ({LANGUAGE_NAMES[lang]})" for lang in languages)
+
+
 def openapi_document(
     settings: Settings, endpoints: Sequence[Endpoint], *, version: str
 ) -> dict[str, Any]:
@@ -302,7 +338,8 @@ def openapi_document(
             "version": version,
             "summary": "Official KZT exchange rates and city weather as a header strip.",
             "description": (
-                f"Languages: {', '.join(settings.languages)} (default {settings.default_language})."
+                f"Languages: {_languages(settings.languages)}"
+                f" (default {language_tag(settings.default_language)})."
                 " Only GET (and HEAD) is served: another method on an endpoint is a 405 with"
                 " Allow: GET, HEAD, any other path a 404, both with an ErrorBody. A CORS"
                 " preflight (OPTIONS with Access-Control-Request-Method) on an endpoint is a"

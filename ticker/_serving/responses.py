@@ -72,7 +72,7 @@ NO_STORE = "no-store"
 #: reload: an hour fresh, then a day stale.
 ASSET_CACHE_CONTROL = "public, max-age=3600, stale-while-revalidate=86400, stale-if-error=604800"
 #: Headers that describe a body, left out of a 304 (RFC 9110 §15.4.5 keeps the rest).
-BODY_HEADERS = frozenset({"Content-Type", "Content-Encoding", "Content-Length"})
+BODY_HEADERS = frozenset({"Content-Type", "Content-Encoding", "Content-Language", "Content-Length"})
 #: Characters of the ETag digest: 96 bits of SHA-256.
 ETAG_DIGITS = 24
 

@@ -154,6 +154,7 @@ class Assets:
         body = self._raw[name]
         if name == "widget.js":
             script = body.decode("utf-8").replace("__TICKER_PRESET__", self.settings.widget.preset)
+            script = script.replace("__TICKER_OVERFLOW__", self.settings.widget.overflow)
             body = script.replace("__TICKER_THEME__", self.settings.widget.theme).encode()
         headers = {
             "Content-Type": f"{self.FILES[name]}; charset=utf-8",

@@ -169,7 +169,7 @@ class Snapshot:
 
     def _render(self, form: str, lang: str, theme: str) -> Variant:
         strip = self.strips[lang]
-        preset = self.settings.widget.preset
+        preset, overflow = self.settings.widget.preset, self.settings.widget.overflow
         text: str
         if form == "strip":
             text = strip.model_dump_json()
@@ -177,18 +177,22 @@ class Snapshot:
             text = render_text(strip)
         elif form == "rates":
             text = RatesHalf(
-                lang=lang, rates=strip.rates, text=rates_text(strip.rates),
+                lang=strip.lang, rates=strip.rates, text=rates_text(strip.rates, lang),
                 generated_at=strip.generated_at,
             ).model_dump_json()  # fmt: skip
         elif form == "weather":
             text = WeatherHalf(
-                lang=lang, weather=strip.weather, text=weather_text(strip.weather),
+                lang=strip.lang, weather=strip.weather, text=weather_text(strip.weather, lang),
                 generated_at=strip.generated_at,
             ).model_dump_json()  # fmt: skip
         elif form == "widget":
-            text = render_fragment(strip, preset=preset, theme=theme, sparklines=self.sparklines)
+            text = render_fragment(
+                strip, preset=preset, theme=theme, overflow=overflow, sparklines=self.sparklines
+            )
         else:
-            text = render_frame(strip, preset=preset, theme=theme, sparklines=self.sparklines)
+            text = render_frame(
+                strip, preset=preset, theme=theme, overflow=overflow, sparklines=self.sparklines
+            )
         media_type = BY_NAME[form].media_type
         body = text.encode()
         if media_type == "application/json":

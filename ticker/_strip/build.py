@@ -4,7 +4,9 @@ The display rules follow the National Bank and the reference strip
 (``usd/kzt 445.99 ... · Astana +18+20℃``): rates keep the published digits (at
 least two decimals) and are shown per their quant (``100 uzs/kzt 3.72``);
 temperatures are whole degrees rounded half away from zero, signed, with ``0``
-never signed.
+never signed, and a day's range reads as a range (:func:`format_range`).  In a
+right-to-left language every number, label and range is an isolated left-to-right
+run (:mod:`ticker._strip.bidi`), in each item's text and in the lines.
 
 Numbers are formatted under a decimal context of this module's own
 (:data:`DISPLAY_CONTEXT`), so neither a process-wide context change nor a value's
@@ -35,20 +37,26 @@ from ticker._config import (
 from ticker._models import COMPUTED_DIGITS, Attribution, Rate, Weather
 from ticker._staleness import (
     RATES_ZONE,
+    Reason,
     age_of,
-    duration_text,
+    not_refreshed,
     rate_staleness,
     weather_staleness,
 )
+from ticker._strip.bidi import bare, isolate, line
 from ticker._strip.i18n import (
     PHRASES,
     condition_name,
     currency_name,
     direction_of,
+    in_language,
+    language_tag,
     localize_number,
     phrase,
+    reason_text,
 )
-from ticker._wire import RateItem, Strip, WeatherItem
+from ticker._wire import RateItem, ReasonCode, Strip, WeatherItem
+from ticker.sources import Credit
 
 __all__ = [
     "DISPLAY_CONTEXT",
@@ -56,6 +64,7 @@ __all__ = [
     "UNSHOWABLE_REASON",
     "build_strip",
     "format_published",
+    "format_range",
     "format_temperature",
     "rate_items",
     "rate_label",
@@ -63,6 +72,7 @@ __all__ = [
     "weather_items",
     "weather_text",
     "weather_value_text",
+    "whole_degrees",
 ]
 
 #: Shown in place of a value the cache does not hold.
@@ -70,8 +80,12 @@ MISSING_TEXT = "—"
 #: The source recorded for a value the editors pinned.
 EDITORIAL_SOURCE = "editorial"
 SEPARATOR = " · "
-#: The reason a reader sees for an item whose value cannot be shown.
-UNSHOWABLE_REASON = "the value cannot be shown"
+#: Joins the ends of a temperature range when one of them is 0 (U+2026 HORIZONTAL ELLIPSIS).
+RANGE_JOINER = "…"
+#: The reason of an item whose value cannot be shown.
+UNSHOWABLE_REASON = Reason(ReasonCode.NOT_SHOWN)
+#: The reason of an item the cache holds no value for.
+NO_VALUE_REASON = Reason(ReasonCode.NO_VALUE)
 #: Every number of the strip is formatted in this context: 50 digits hold any value
 #: within the models' bounds, and an invalid operation raises (it is never a NaN).
 DISPLAY_CONTEXT = decimal.Context(
@@ -100,19 +114,45 @@ def format_published(value: Decimal, *, derived: bool = False) -> str:
         return f"{value:f}"
 
 
-def format_temperature(celsius: float) -> str:
-    """Whole degrees, half away from zero, signed: ``18.5`` -> ``+19``, ``-0.4`` -> ``0``."""
-    # repr() gives the shortest decimal that round-trips, so 18.5 stays exactly 18.5.
+def whole_degrees(celsius: float) -> int:
+    """Whole degrees, half away from zero: ``±0.5`` -> ``±1``, ``-0.4`` -> ``0`` (never ``-0``)."""
+    # repr() gives the shortest decimal that round-trips, so 18.5 stays exactly 18.5;
+    # the magnitude is rounded half up (Python's round() would give 0 for 0.5 and -0.5).
+    exact = Decimal(repr(celsius))
     with decimal.localcontext(DISPLAY_CONTEXT):
-        whole = int(Decimal(repr(celsius)).quantize(Decimal(1)))
+        magnitude = int(exact.copy_abs().quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return -magnitude if exact.is_signed() else magnitude
+
+
+def _signed(whole: int) -> str:
     return f"{whole:+d}" if whole else "0"
 
 
+def format_temperature(celsius: float) -> str:
+    """Whole degrees, half away from zero, signed: ``18.5`` -> ``+19``, ``-0.4`` -> ``0``."""
+    return _signed(whole_degrees(celsius))
+
+
+def format_range(low: float, high: float) -> str:
+    """A day's range in signed whole degrees that reads as a range in every language.
+
+    ``+18+20``, ``-8-3``, ``-2+3``; one value when both ends round alike (``+5``,
+    ``0``); the ends joined by an ellipsis when exactly one of them is 0, whose sign
+    would otherwise glue it to the other end (``-8…0``, not ``-80``; ``0…+2``), as
+    Kazhydromet joins the ends of a forecast range (``+14…+16``).
+    """
+    ends = whole_degrees(low), whole_degrees(high)
+    if ends[0] == ends[1]:
+        return _signed(ends[0])
+    joiner = RANGE_JOINER if 0 in ends else ""
+    return joiner.join(_signed(end) for end in ends)
+
+
 def weather_value_text(reading: Weather) -> str:
-    """``+18+20℃`` (today's min and max), or ``+19℃`` when a source gives no range."""
+    """``+18+20℃`` (today's min and max, :func:`format_range`), or ``+19℃`` with no range."""
     if reading.min is None or reading.max is None:
         return f"{format_temperature(reading.temperature)}℃"
-    return f"{format_temperature(reading.min)}{format_temperature(reading.max)}℃"
+    return f"{format_range(reading.min, reading.max)}℃"
 
 
 def rate_label(code: str, quant: int | None) -> str:
@@ -132,6 +172,10 @@ class Display:
         """``445.99`` as the strip writes it: plain, or in the language's convention."""
         return localize_number(text, self.lang) if self.locale_numbers else text
 
+    def value(self, text: str) -> str:
+        """A value as an item shows it: :meth:`number`, isolated in a right-to-left language."""
+        return isolate(self.number(text), self.lang)
+
 
 def format_change(change: Decimal) -> str:
     """A change against the previous publication, signed: ``+1.27``, ``-0.86``, ``0.00``."""
@@ -139,13 +183,14 @@ def format_change(change: Decimal) -> str:
     return f"+{text}" if change > 0 else f"-{text}" if change < 0 else text
 
 
-def _missing_rate(code: str, reason: str, lang: str) -> RateItem:
+def _missing_rate(code: str, reason: Reason, lang: str) -> RateItem:
     return RateItem(
         code=code,
         label=rate_label(code, 1),
         text=MISSING_TEXT,
         missing=True,
-        reason=reason,
+        reason=reason_text(reason, lang),
+        reason_code=reason.code,
         name=currency_name(code, lang),
     )
 
@@ -166,8 +211,15 @@ def _pinned_rate(code: str, value: Decimal, cached: Rate | None, now: dt.datetim
     )
 
 
-def _pin_reason(pin: Pin) -> str:
-    return f"pinned by the editors until {pin.until.isoformat()}: {pin.reason}"
+def _pin_reason(pin: Pin) -> Reason:
+    return Reason(ReasonCode.PINNED, values={"until": pin.until, "note": pin.reason})
+
+
+def _held_reason(jump: Rate, display: Display, editorial: EditorialSettings) -> Reason:
+    """A jump held back: who published what (as the strip would show it), until when."""
+    value = display.number(format_published(jump.published, derived=jump.derived))
+    words = "held_jump_editors" if editorial.confirm_jumps else ""
+    return Reason(ReasonCode.HELD_JUMP, words, {"source": jump.source, "value": value})
 
 
 def rate_items(
@@ -213,16 +265,14 @@ def _rate_entry(
         return _rate_item(pinned, display, age=0, reason=_pin_reason(pin), stale=False)
     rate = cached.get(code)
     if rate is None:
-        return _missing_rate(code, "no value yet", display.lang)
+        return _missing_rate(code, NO_VALUE_REASON, display.lang)
     age = age_of(rate.fetched_at, now)
     if age > settings.max_age.total_seconds():
-        hidden = f"hidden: not refreshed for {duration_text(age)}, over max_age"
-        return _missing_rate(code, hidden, display.lang)
+        return _missing_rate(code, not_refreshed(age, ReasonCode.HIDDEN), display.lang)
     reason = rate_staleness(rate, age, settings, now)
     jump = held.get(code)
     if jump is not None:
-        until = "the editors confirm it" if editorial.confirm_jumps else "a second source agrees"
-        reason = f"{jump.source} published {jump.rate}, held back until {until}"
+        reason = _held_reason(jump, display, editorial)
     return _rate_item(rate, display, age=age, reason=reason, stale=reason is not None)
 
 
@@ -233,16 +283,17 @@ def _log_unshowable(kind: str, item: str, error: str) -> None:
 
 
 def _rate_item(
-    rate: Rate, display: Display, *, age: int, reason: str | None, stale: bool
+    rate: Rate, display: Display, *, age: int, reason: Reason | None, stale: bool
 ) -> RateItem:
-    change = None if rate.change is None else display.number(format_change(rate.change))
+    change = None if rate.change is None else display.value(format_change(rate.change))
     return RateItem(
         **rate.model_dump(),
         label=rate_label(rate.code, rate.quant),
-        text=display.number(format_published(rate.published, derived=rate.derived)),
+        text=display.value(format_published(rate.published, derived=rate.derived)),
         age=age,
         stale=stale,
-        reason=reason,
+        reason=reason_text(reason, display.lang) if reason is not None else None,
+        reason_code=reason.code if reason is not None else None,
         name=currency_name(rate.code, display.lang),
         change_text=change,
     )
@@ -272,14 +323,15 @@ def weather_items(
     return items
 
 
-def _missing_weather(city: City, reason: str, lang: str) -> WeatherItem:
+def _missing_weather(city: City, reason: Reason, lang: str) -> WeatherItem:
     return WeatherItem(
         city=city.id,
         name=city.display_name(lang),
         text=MISSING_TEXT,
         missing=True,
         timezone=city.timezone,
-        reason=reason,
+        reason=reason_text(reason, lang),
+        reason_code=reason.code,
     )
 
 
@@ -300,35 +352,52 @@ def _weather_entry(
             observed_at=now, source=EDITORIAL_SOURCE, fetched_at=now,
         )  # fmt: skip
     if reading is None:
-        return _missing_weather(city, "no value yet", display.lang)
+        return _missing_weather(city, NO_VALUE_REASON, display.lang)
     age = age_of(reading.fetched_at, now)
     if age > settings.max_age.total_seconds():
-        hidden = f"hidden: not refreshed for {duration_text(age)}, over max_age"
-        return _missing_weather(city, hidden, display.lang)
+        return _missing_weather(city, not_refreshed(age, ReasonCode.HIDDEN), display.lang)
     staleness = weather_staleness(reading, age, city, settings.refresh, now)
     if pin is not None:
         staleness = None
-    pinned = _pin_reason(pin) if pin is not None else None
+    reason = _pin_reason(pin) if pin is not None else staleness
     return WeatherItem(
         **reading.model_dump(),
         name=city.display_name(display.lang),
         timezone=city.timezone,
-        text=display.number(weather_value_text(reading)),
+        text=display.value(weather_value_text(reading)),
         age=age,
         stale=staleness is not None,
-        reason=pinned or staleness,
+        reason=reason_text(reason, display.lang) if reason is not None else None,
+        reason_code=reason.code if reason is not None else None,
         condition=condition_name(reading.code, display.lang),
     )
 
 
-def rates_text(items: Sequence[RateItem]) -> str:
-    """``usd/kzt 445.99 eur/kzt 486.53``."""
-    return " ".join(f"{item.label} {item.text}" for item in items)
+def rates_text(items: Sequence[RateItem], lang: str) -> str:
+    """``usd/kzt 445.99 eur/kzt 486.53``: in a right-to-left ``lang``, a line of runs."""
+    return line(_rate_runs(items, lang), lang)
 
 
-def weather_text(items: Sequence[WeatherItem]) -> str:
-    """``Astana +18+20℃``."""
+def weather_text(items: Sequence[WeatherItem], lang: str) -> str:
+    """``Astana +18+20℃``: in a right-to-left ``lang``, a line (each range is isolated)."""
+    return line(_city_runs(items), lang)
+
+
+def _rate_runs(items: Sequence[RateItem], lang: str) -> str:
+    # Label and value are one left-to-right run: ``100 uzs/kzt 3.72`` reads as written.
+    return " ".join(isolate(f"{item.label} {bare(item.text)}", lang) for item in items)
+
+
+def _city_runs(items: Sequence[WeatherItem]) -> str:
     return " ".join(f"{item.name} {item.text}" for item in items)
+
+
+def _credit_in(credit: Attribution, lang: str) -> Attribution:
+    """A credit as a strip in ``lang`` shows it: in ``lang`` where its adapter writes it so."""
+    if not isinstance(credit, Credit):
+        return credit
+    text = in_language({"en": credit.text, **credit.texts}, lang)
+    return Attribution(source=credit.source, text=text, url=credit.url)
 
 
 def build_strip(
@@ -354,15 +423,16 @@ def build_strip(
     weather_list = weather_items(
         settings.weather, weather, display=display, now=now, editorial=editorial
     )
-    text = SEPARATOR.join(
-        part for part in (rates_text(rate_list), weather_text(weather_list)) if part
-    )
+    parts = (_rate_runs(rate_list, lang), _city_runs(weather_list))
+    text = line(SEPARATOR.join(part for part in parts if part), lang)
     shown = {item.source for item in rate_list if item.source} | {
         item.source for item in weather_list if item.source
     }
-    credits = [credit for name, credit in (attributions or {}).items() if name in shown]
+    credits = [
+        _credit_in(credit, lang) for name, credit in (attributions or {}).items() if name in shown
+    ]
     return Strip(
-        lang=lang,
+        lang=language_tag(lang),
         dir=direction_of(lang),
         rates=rate_list,
         weather=weather_list,

@@ -2,8 +2,12 @@
 
 Every string that comes from an upstream or from the settings is escaped here, in
 text and in attributes alike; nothing outside :mod:`ticker._strip` builds HTML or SVG
-(the ``/docs`` page is :mod:`ticker._strip.docs_page`).  Numbers are wrapped with
-``dir="ltr"`` so that ``+18+20℃`` reads the same inside right-to-left Kazakh.
+(the ``/docs`` page is :mod:`ticker._strip.docs_page`).  Labels, values and changes
+are isolated with markup, ``dir="ltr"`` (and ``unicode-bidi: isolate`` in
+widget.css), so that ``+18+20℃`` reads the same inside right-to-left Kazakh; the
+isolate controls a right-to-left item's text carries for plain text are taken off
+here (:func:`~ticker._strip.bidi.bare`), as the W3C advises markup over controls
+(https://www.w3.org/International/questions/qa-bidi-unicode-controls).
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from decimal import Decimal
 from html import escape
 
 from ticker._models import Attribution, Direction
-from ticker._strip.i18n import phrase
+from ticker._strip.bidi import bare
+from ticker._strip.i18n import language_key, phrase
 from ticker._wire import RateItem, Strip, WeatherItem
 
 __all__ = ["ARROWS", "render_fragment", "render_frame", "render_sparkline", "render_text"]
@@ -45,7 +50,7 @@ def _change(item: RateItem) -> str:
     arrow = ARROWS[item.direction]
     return (
         f' <span class="ticker-change" dir="ltr"><span class="ticker-arrow" aria-hidden="true">'
-        f"{arrow}</span>{escape(item.change_text)}</span>"
+        f"{arrow}</span>{escape(bare(item.change_text))}</span>"
     )
 
 
@@ -57,7 +62,7 @@ def _rate(item: RateItem, lang: str, *, full: bool, sparkline: str = "") -> str:
     return (
         f'<li class="{classes}" data-code="{escape(item.code)}" title="{escape(title)}">'
         f'<span class="ticker-label" dir="ltr">{escape(item.label)}</span> '
-        f'<span class="ticker-value" dir="ltr">{escape(item.text)}</span>'
+        f'<span class="ticker-value" dir="ltr">{escape(bare(item.text))}</span>'
         f"{_change(item) if full else ''}{sparkline}{_mark(item, lang)}</li>"
     )
 
@@ -68,7 +73,8 @@ def _city(item: WeatherItem, lang: str) -> str:
         f'<li class="ticker-city{_state(item)}" data-city="{escape(item.city)}"'
         f' title="{escape(title)}">'
         f'<span class="ticker-name">{escape(item.name)}</span> '
-        f'<span class="ticker-value" dir="ltr">{escape(item.text)}</span>{_mark(item, lang)}</li>'
+        f'<span class="ticker-value" dir="ltr">{escape(bare(item.text))}</span>'
+        f"{_mark(item, lang)}</li>"
     )
 
 
@@ -85,15 +91,17 @@ def render_fragment(
     *,
     preset: str = "full",
     theme: str = "auto",
+    overflow: str = "hide",
     sparklines: Mapping[str, str] | None = None,
 ) -> str:
     """The strip as one ``<div class="ticker">`` element.
 
-    ``sparklines`` maps a currency code to an inline SVG made from numbers alone
-    (:func:`render_sparkline`); it is shown after the rate.
+    ``overflow`` (``hide`` or ``scroll``) is what widget.css does with the rates a
+    narrow screen cannot hold.  ``sparklines`` maps a currency code to an inline SVG
+    made from numbers alone (:func:`render_sparkline`); it is shown after the rate.
     """
     full = preset == "full"
-    lang = strip.lang
+    lang = language_key(strip.lang) or strip.lang  # the words' language; strip.lang is a tag
     lines = sparklines or {}
     rates = " ".join(
         _rate(item, lang, full=full, sparkline=lines.get(item.code, "")) for item in strip.rates
@@ -101,7 +109,8 @@ def render_fragment(
     cities = " ".join(_city(item, lang) for item in strip.weather)
     credits = "".join(_credit(credit) for credit in strip.sources)
     return (
-        f'<div class="ticker" lang="{escape(lang)}" dir="{strip.dir}" data-theme="{escape(theme)}"'
+        f'<div class="ticker" lang="{escape(strip.lang)}" dir="{strip.dir}"'
+        f' data-theme="{escape(theme)}" data-overflow="{escape(overflow)}"'
         f' data-generated="{strip.generated_at.isoformat()}">'
         f'<ul class="ticker-rates" aria-label="{escape(phrase("rates", lang))}">{rates}</ul>'
         f'<span class="ticker-sep" aria-hidden="true"> · </span>'
@@ -116,25 +125,28 @@ def render_frame(
     *,
     preset: str = "full",
     theme: str = "auto",
+    overflow: str = "hide",
     stylesheet: str = "/widget.css",
     sparklines: Mapping[str, str] | None = None,
 ) -> str:
     """A complete HTML page holding the fragment, for an ``<iframe>``; no script at all."""
-    title = f"{phrase('rates', strip.lang)} · {phrase('weather', strip.lang)}"
+    fragment = render_fragment(
+        strip, preset=preset, theme=theme, overflow=overflow, sparklines=sparklines
+    )
+    lang = language_key(strip.lang) or strip.lang
+    title = f"{phrase('rates', lang)} · {phrase('weather', lang)}"
     return (
         "<!doctype html>\n"
         f'<html lang="{escape(strip.lang)}" dir="{strip.dir}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape(title)}</title>"
         f'<link rel="stylesheet" href="{escape(stylesheet)}"></head>'
-        f'<body class="ticker-frame">'
-        f"{render_fragment(strip, preset=preset, theme=theme, sparklines=sparklines)}"
-        "</body></html>\n"
+        f'<body class="ticker-frame">{fragment}</body></html>\n'
     )
 
 
 def render_text(strip: Strip) -> str:
-    """The strip as one line of plain text, for terminals, bots and SMS."""
+    """The strip as one line of plain text, for terminals, bots and SMS (isolated if rtl)."""
     return strip.text + "\n"
 
 

@@ -12,6 +12,7 @@
   var base = new URL(".", script.src).href;
   var PRESET = "__TICKER_PRESET__";
   var THEME = "__TICKER_THEME__";
+  var OVERFLOW = "__TICKER_OVERFLOW__";  // widget.overflow: what widget.css does on a phone
   var ARROWS = { up: "\u25B2", down: "\u25BC", flat: "=" };
 
   function el(tag, className, text) {
@@ -37,8 +38,14 @@
     return abbr;
   }
 
+  // A right-to-left strip's texts come isolated (U+2066 ... U+2069) for plain text;
+  // here dir="ltr" isolates them, as the server's markup does.
+  function bare(text) {
+    return String(text).replace(/^\u2066([\s\S]*)\u2069$/, "$1");
+  }
+
   function value(text) {
-    var span = el("span", "ticker-value", text);
+    var span = el("span", "ticker-value", bare(text));
     span.dir = "ltr";
     return span;
   }
@@ -59,7 +66,7 @@
       change.dir = "ltr";
       var arrow = el("span", "ticker-arrow", ARROWS[item.direction] || "");
       arrow.setAttribute("aria-hidden", "true");
-      change.append(arrow, item.change_text);
+      change.append(arrow, bare(item.change_text));
       li.append(" ", change);
     }
     var marker = mark(item, labels.stale);
@@ -108,6 +115,7 @@
     root.lang = strip.lang;
     root.dir = strip.dir;
     root.setAttribute("data-theme", theme || THEME);
+    root.setAttribute("data-overflow", OVERFLOW);
     root.setAttribute("data-generated", strip.generated_at);
     var sep = el("span", "ticker-sep", " \u00B7 ");
     sep.setAttribute("aria-hidden", "true");
