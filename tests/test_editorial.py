@@ -80,9 +80,24 @@ def test_hidden_items_are_not_shown():
         (f"  pins: [{{item: USD, reason: r, until: '{LATER}'}}]", "a rate pin needs value"),
         ("  hide: [nowhere]", "'nowhere' is neither"),
         ("  pins: [{item: USD, value: '1', until: '2026-12-01T00:00:00+05:00'}]", "required"),
+        # A pin is bounded like an upstream's value: neither reaches a render unchecked.
+        (f"  pins: [{{item: USD, value: '1E+30', reason: r, until: '{LATER}'}}]",
+         r"pins\[0\]\.value: 1E\+30 has more than 12 integer digits"),
+        (f"  pins: [{{item: USD, value: '-1', reason: r, until: '{LATER}'}}]",
+         r"pins\[0\]\.value: Input should be greater than 0"),
+        (f"  pins: [{{item: astana, temperature: 900, reason: r, until: '{LATER}'}}]",
+         r"pins\[0\]\.temperature"),
+        ("  pins: [{item: USD, value: '1', reason: r, until: '2026-12-01T18:00:00'}]",
+         r"pins\[0\]\.until: Input should have timezone info"),
+        ("  pins: [{item: USD, value: '1', reason: r, until: '0001-01-01T00:00:00+05:00'}]",
+         r"pins\[0\]\.until: .*outside the range of dates"),
     ],
-    ids=["unknown-item", "rate-pin-without-value", "unknown-hidden", "pin-without-reason"],
-)
+    ids=[
+        "unknown-item", "rate-pin-without-value", "unknown-hidden", "pin-without-reason",
+        "pin-value-beyond-bounds", "pin-value-not-positive", "pin-temperature-beyond-bounds",
+        "pin-until-without-zone", "pin-until-out-of-range",
+    ],
+)  # fmt: skip
 def test_bad_editorial_settings_are_refused(editorial, message):
     """Editorial mistakes are refused with the key path, like any other setting."""
     with pytest.raises(ConfigError, match=message):

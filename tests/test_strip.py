@@ -276,10 +276,17 @@ def test_a_reading_that_cannot_be_shown_is_missing_and_the_rest_renders(settings
 
 
 def test_a_pin_beyond_the_bounds_is_missing_not_a_crash(settings):
-    """An editor's pin of 1E+30 cannot be shown: that item is missing, the others render."""
+    """A pin of 1E+30 cannot be shown: that item is missing, the others render.
+
+    The settings refuse such a pin (tests/test_editorial.py); built past them, the
+    render still costs only its item.
+    """
     from ticker._config import Pin
 
-    pin = Pin(item="USD", value=Decimal("1E+30"), reason="typo", until=NOW + dt.timedelta(hours=1))
+    pin = Pin.model_construct(
+        item="USD", value=Decimal("1E+30"), temperature=None, min=None, max=None,
+        reason="typo", until=NOW + dt.timedelta(hours=1),
+    )  # fmt: skip
     editorial = settings.editorial.model_copy(update={"pins": [pin]})
     pinned = settings.model_copy(update={"editorial": editorial})
     strip = build_strip(

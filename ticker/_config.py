@@ -39,7 +39,7 @@ from pydantic_core import PydanticCustomError
 from ticker._exceptions import ConfigError
 from ticker._iso4217 import ISO_4217_CODES
 from ticker._languages import LanguageKey, language_key
-from ticker._models import DataKind
+from ticker._models import Celsius, DataKind, Published, WrittenInstant
 from ticker._transliterate import kk_arabic, kk_latin, uz_cyrillic, uz_latin
 
 __all__ = [
@@ -380,14 +380,16 @@ class Pin(_Strict):
     """A value an editor fixes by hand, with why and until when."""
 
     item: str = Field(description="A currency code of rates.currencies or a city id.")
-    value: Decimal | None = Field(
+    # The bounds of an upstream's values hold for an editor's too: a typo such as
+    # 1E+30 or a naive time would otherwise reach every render.
+    value: Annotated[Published, Field(gt=0)] | None = Field(
         default=None, description="rates: KZT per quant units, as the strip shows it."
     )
-    temperature: float | None = Field(default=None, description="weather: current, °C.")
-    min: float | None = None
-    max: float | None = None
+    temperature: Celsius | None = Field(default=None, description="weather: current, °C.")
+    min: Celsius | None = None
+    max: Celsius | None = None
     reason: Annotated[str, Field(min_length=1)]
-    until: dt.datetime = Field(description="When the pin ends (with a zone, e.g. +05:00).")
+    until: WrittenInstant = Field(description="When the pin ends, with a zone (e.g. +05:00).")
 
 
 class EditorialSettings(_Strict):

@@ -154,6 +154,16 @@ def _as_utc(value: dt.datetime) -> dt.datetime:
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 #: An instant a value was fetched or observed at, within the instants any clock reads.
 Instant = Annotated[UtcDatetime, AfterValidator(_within_instants)]
+
+
+def _within_instants_here(moment: dt.datetime) -> dt.datetime:
+    _within_instants(_as_utc(moment))
+    return moment
+
+
+#: An instant as a person wrote it (an editor's pin): aware, bounded like
+#: :data:`Instant`, and kept in the offset it was written in, to be shown in it.
+WrittenInstant = Annotated[AwareDatetime, AfterValidator(_within_instants_here)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 #: The two kinds of data the strip shows, each refreshed on its own schedule.
 DataKind = Literal["rates", "weather"]
