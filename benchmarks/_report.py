@@ -108,6 +108,18 @@ class Report:
         parts += [section.markdown() for section in self.sections]
         path.write_text("\n".join(parts), encoding="utf-8")
 
+    def finish(self, sections: list[Section], figures: list[Figure], path: Path) -> int:
+        """Print ``sections`` and the figures' summary, write it all to ``path``: status 0."""
+        for section in sections:
+            self.add(section)
+        summary = Section(
+            "summary", ["figure", "value", "target", "result"], [f.row() for f in figures]
+        )
+        self.add(summary)
+        self.write_markdown(path)
+        print(f"written: {path}")
+        return 0
+
 
 def _cpu_model() -> str:
     try:

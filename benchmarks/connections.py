@@ -541,14 +541,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # every process it started is stopped by now
         print("interrupted", file=sys.stderr)
         return 130
-    for section in sections:
-        report.add(section)
-    report.add(
-        Section("summary", ["figure", "value", "target", "result"], [f.row() for f in figures])
-    )
-    report.write_markdown(output)
-    print(f"written: {output}")
-    return 0
+    return report.finish(sections, figures, output)
 
 
 if __name__ == "__main__":
