@@ -112,7 +112,10 @@ def test_connections_quick_prints_every_section(tmp_path):
     """`python -m benchmarks.connections --quick` measures the floods, the limit and RSS."""
     output = tmp_path / "connections.md"
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.connections", "--quick", "--output", str(output)],
+        [
+            sys.executable, "-m", "benchmarks.connections", "--quick", "--idle-hold", "1",
+            "--slowloris-hold", "1", "--requests", "5000", "--output", str(output),
+        ],
         cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
