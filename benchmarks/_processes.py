@@ -166,3 +166,12 @@ def wait_ready(processes: Sequence[Running], port: int, path: str, *, pids: int 
         time.sleep(0.02)
     names = ", ".join(running.name for running in processes)
     raise RuntimeError(f"{names}: {path} on port {port} not ready in {READY_SECONDS:.0f}s")
+
+
+def _exit_on(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM ends the benchmark as an exception would: the processes it started stop."""
+    signal.signal(signal.SIGTERM, _exit_on)

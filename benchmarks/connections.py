@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import socket
 import sys
 import tempfile
@@ -43,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._load import LoadResult, find_wrk, measure
-from benchmarks._processes import HOST, Processes, Running, free_port, wait_ready
+from benchmarks._processes import HOST, Processes, Running, free_port, stop_on_sigterm, wait_ready
 from benchmarks._report import Figure, Report, Section, Target, machine
 from benchmarks._servers import Server, settle
 from benchmarks._settings import reference_settings, write_settings
@@ -519,17 +518,13 @@ def _options(argv: Sequence[str] | None) -> tuple[FloodOptions, Path, str]:
     return options, args.output, " ".join(["python -m benchmarks.connections", *given])
 
 
-def _stop_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the connections benchmark; the exit status."""
     options, output, command = _options(argv)
     if not sys.platform.startswith("linux"):
         raise SystemExit("this benchmark reads /proc: Linux only")
     _raise_own_limit()
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    stop_on_sigterm()
     report = Report(command)
     report.add(machine(options.wrk, "not used"))
     try:

@@ -61,7 +61,7 @@ from aiohttp import web
 from benchmarks import _nginx
 from benchmarks._delay_proxy import start_delay_proxy
 from benchmarks._load import LoadResult, find_wrk, measure
-from benchmarks._processes import Processes, Running, fetch, free_port, wait_ready
+from benchmarks._processes import Processes, Running, fetch, free_port, stop_on_sigterm, wait_ready
 from benchmarks._report import Figure, Report, Section, Target, machine
 from benchmarks._servers import Server, settle, ticker_command
 from benchmarks._settings import SCALE_CURRENCIES, scale_settings, write_settings
@@ -763,14 +763,10 @@ def _options(argv: Sequence[str] | None) -> tuple[StallOptions, Path, str]:
     return options, args.output, " ".join(["python -m benchmarks.refresh_stall", *given])
 
 
-def _stop_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the refresh-stall benchmark; the exit status."""
     options, output, command = _options(argv)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    stop_on_sigterm()
     report = Report(command)
     nginx = _nginx.find_nginx()
     report.add(machine(options.wrk, _nginx.nginx_version(nginx) if nginx else None))

@@ -26,18 +26,16 @@ import argparse
 import asyncio
 import contextlib
 import os
-import signal
 import statistics
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import FrameType
 
 from benchmarks import _nginx
 from benchmarks._load import LoadResult, find_wrk, measure
-from benchmarks._processes import Processes, fetch, free_port
+from benchmarks._processes import Processes, fetch, free_port, stop_on_sigterm
 from benchmarks._report import Figure, Report, Section, Target, machine
 from benchmarks._scale import measure_scale
 from benchmarks._servers import (
@@ -518,14 +516,10 @@ class Benchmark:
         self.figures.append(Figure("cold start (median)", median, "s", COLD_START))
 
 
-def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmarks; the exit status."""
     options = _options(argv)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    stop_on_sigterm()
     try:
         with tempfile.TemporaryDirectory(prefix="ticker-bench-") as tmp:
             folder = Path(tmp)
