@@ -115,6 +115,8 @@ class MetNoWeather:
         "zh": "天气数据：MET Norway（CC BY 4.0）",
         "uz": "Об-ҳаво маълумотлари: MET Norway (CC BY 4.0)",
         "uz-Latn": "Ob-havo maʼlumotlari: MET Norway (CC BY 4.0)",
+        "ky": "Аба ырайы маалыматтары: MET Norway (CC BY 4.0)",
+        "tg": "Маълумоти обу ҳаво: MET Norway (CC BY 4.0)",
     }
 
     def __init__(self, settings: SourceSettings) -> None:

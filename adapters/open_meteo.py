@@ -98,6 +98,8 @@ class OpenMeteoWeather:
         "zh": "天气数据：Open-Meteo.com",
         "uz": "Об-ҳаво маълумотлари: Open-Meteo.com",
         "uz-Latn": "Ob-havo maʼlumotlari: Open-Meteo.com",
+        "ky": "Аба ырайы маалыматтары: Open-Meteo.com",
+        "tg": "Маълумоти обу ҳаво: Open-Meteo.com",
     }
 
     def __init__(self, settings: SourceSettings) -> None:

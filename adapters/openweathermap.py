@@ -77,6 +77,8 @@ class OpenWeatherMapWeather:
         "zh": "天气数据：OpenWeather",
         "uz": "Об-ҳаво маълумотлари: OpenWeather",
         "uz-Latn": "Ob-havo maʼlumotlari: OpenWeather",
+        "ky": "Аба ырайы маалыматтары: OpenWeather",
+        "tg": "Маълумоти обу ҳаво: OpenWeather",
     }
 
     def __init__(self, settings: SourceSettings) -> None:

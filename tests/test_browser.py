@@ -13,6 +13,7 @@ test-artifacts/screenshots/.
 from __future__ import annotations
 
 import contextlib
+import html
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,6 +24,7 @@ import yaml
 from aiohttp import web
 
 from ticker._strip.bidi import bare
+from ticker._strip.i18n import LANGUAGE_NAMES, PHRASES, condition_name, phrase
 from ticker._strip.i18n import LANGUAGES as STRIP_LANGUAGES
 
 from ._running import Service, poll_strip, running_service
@@ -41,8 +43,12 @@ EXAMPLES = ROOT / "examples"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
 LANGUAGES = list(STRIP_LANGUAGES)
-#: Astana as each language writes it; kk-Latn and kk-Arab are transliterated from kk.
-CITY_NAMES = {"en": "Astana", "ru": "Астана", "kk": "Астана", "zh": "阿斯塔纳", "uz": "Астана"}
+#: Astana as each language writes it (Tajik Остона); kk-Latn and kk-Arab are
+#: transliterated from kk, uz-Latn from uz.
+CITY_NAMES = {
+    "en": "Astana", "ru": "Астана", "kk": "Астана", "zh": "阿斯塔纳", "uz": "Астана",
+    "ky": "Астана", "tg": "Остона",
+}  # fmt: skip
 ASTANA = {**CITY_NAMES, "kk-Latn": "Astana", "kk-Arab": "استانا", "uz-Latn": "Astana"}
 #: What a settings file could smuggle into the page if names were not escaped.
 HOSTILE_NAMES = {
@@ -646,3 +652,49 @@ async def test_overflow_scroll_scrolls_the_rates_by_whole_items(
                 assert {item["state"] for item in items} == {"whole"}, embedding
                 fades = await element.locator(".ticker-rates").evaluate(FADES)
                 assert fades == ["0px", "0px"], f"{embedding}: a desktop strip fades"
+
+
+#: U+0378, a code point Unicode leaves unassigned: no font has it, so it is drawn as
+#: the missing-glyph box (tofu), the picture a letter no font has would get.
+UNASSIGNED = "\u0378"
+#: The letters Kyrgyz and Tajik have and Russian has not, in both cases.
+OWN_LETTERS = {"ky": "ңөүҢӨҮ", "tg": "ғӣқӯҳҷҒӢҚӮҲҶ"}
+
+
+@pytest.mark.parametrize("lang", ["ky", "tg"], ids=["ky", "tg"])
+async def test_kyrgyz_and_tajik_letters_are_drawn_not_boxes(browser, lang):
+    """widget.css's fonts draw every letter of the ky and tg words, none as a missing glyph."""
+    texts = [
+        LANGUAGE_NAMES[lang],
+        *(phrase(key, lang) for key in PHRASES),
+        *(condition_name(code, lang) or "" for code in (2, 48, 80, 96)),
+    ]
+    letters = sorted({char for text in texts for char in text if char.isalpha()})
+    letters = sorted({*letters, *OWN_LETTERS[lang]})
+    css = (ROOT / "ticker" / "static" / "widget.css").read_text(encoding="utf-8")
+    glyphs = "".join(
+        f'<span class="glyph">{html.escape(char)}</span>' for char in [UNASSIGNED, *letters]
+    )
+    document = (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><style>{css}'
+        ".glyph { display: inline-block; min-width: 1em; padding: 0 2px; }</style></head>"
+        f'<body><div class="ticker" lang="{lang}" id="words">'
+        f"{html.escape(' · '.join(texts))}</div>"
+        f'<div class="ticker" lang="{lang}" id="glyphs">{glyphs}</div></body></html>'
+    )
+    context = await browser.new_context(viewport={"width": DESKTOP_WIDTH + 600, "height": 200})
+    try:
+        page = await context.new_page()
+        await page.set_content(document)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await page.locator("#words").screenshot(path=SCREENSHOTS / f"letters-{lang}.png")
+        spans = page.locator("#glyphs .glyph")
+        box = await spans.nth(0).screenshot()
+        drawn_as_box = [
+            char
+            for index, char in enumerate(letters, 1)
+            if await spans.nth(index).screenshot() == box
+        ]
+        assert drawn_as_box == []
+    finally:
+        await context.close()

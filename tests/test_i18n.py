@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
+from babel import Locale
+from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
 from ticker._strip.i18n import (
     LANGUAGES,
@@ -40,7 +44,8 @@ def test_unknown_code_has_no_words():
     ("lang", "words"),
     [("en", "Partly cloudy"), ("ru", "Переменная облачность"), ("kk", "Ауыспалы бұлтты"),
      ("kk-Latn", "Auyspaly būltty"), ("kk-Arab", "اۋىسپالى بۇلتتى"), ("zh", "多云"),
-     ("uz", "Ўзгарувчан булутли"), ("uz-Latn", "Oʻzgaruvchan bulutli")],
+     ("uz", "Ўзгарувчан булутли"), ("uz-Latn", "Oʻzgaruvchan bulutli"),
+     ("ky", "Өзгөрмөлүү булуттуу"), ("tg", "Абрнокии тағйирёбанда")],
     ids=lambda v: v if v in (*LANGUAGES, "uz-Latn") else "",
 )  # fmt: skip
 def test_condition_words(lang, words):
@@ -79,17 +84,31 @@ def test_currency_names_come_from_cldr():
     assert currency_name("CNY", "zh") == "人民币"
     assert currency_name("KZT", "uz") == "Қозоғистон тенгеси"
     assert currency_name("KZT", "uz-Latn") == "Qozogʻiston tengesi"
+    assert currency_name("USD", "ky") == "АКШ доллары"
+    assert currency_name("KGS", "ky") == "Кыргызстан сому"
+    assert currency_name("USD", "tg") == "Доллари ИМА"
+    assert currency_name("TJS", "tg") == "Сомонии Тоҷикистон"
 
 
 @pytest.mark.parametrize(
     ("lang", "text", "expected"),
     [("en", "-445.99", "-445.99"), ("ru", "445.99", "445,99"), ("kk", "+18+20℃", "+18+20℃"),
-     ("kk-Arab", "5.78", "5.78"), ("zh", "64.16", "64.16"), ("uz", "-0.86", "-0,86")],
+     ("kk-Arab", "5.78", "5.78"), ("zh", "64.16", "64.16"), ("uz", "-0.86", "-0,86"),
+     ("ky", "-445.99", "-445,99"), ("tg", "5.78", "5,78")],
     ids=lambda v: v if v in LANGUAGES else "",
 )  # fmt: skip
 def test_numbers_follow_the_language_when_asked(lang, text, expected):
     """Decimal and minus signs per CLDR; digits are never changed."""
     assert localize_number(text, lang) == expected
+
+
+@pytest.mark.parametrize("lang", ["ky", "tg"])
+def test_kyrgyz_and_tajik_numbers_are_cldrs(lang):
+    """CLDR ky and tg write a decimal comma and group with a no-break space, as Babel has it."""
+    locale = Locale.parse(lang)
+    assert (get_decimal_symbol(locale), get_group_symbol(locale)) == (",", "\u00a0")
+    assert format_decimal(Decimal("12345.67"), locale=locale) == "12\u00a0345,67"
+    assert localize_number("+0.86", lang) == "+0,86"
 
 
 def test_only_kazakh_arabic_is_right_to_left():
@@ -102,10 +121,12 @@ def test_only_kazakh_arabic_is_right_to_left():
     [("ru-RU,ru;q=0.9,en;q=0.8", "ru"), ("kk-Arab-CN", "kk-Arab"), ("fr, zh-CN;q=0.5", "zh"),
      ("de", None), ("en;q=0.1, kk;q=0.9", "kk"), ("*", "en"), ("ru;q=0", None),
      ("", None), ("garbage;;;q=x", None), ("uz-Cyrl-UZ", "uz"), ("uz-Latn-UZ", "uz-Latn"),
-     ("kk-CN", "kk-Arab"), ("en;q=0, *", "ru")],
+     ("kk-CN", "kk-Arab"), ("en;q=0, *", "ru"), ("ky-KG", "ky"), ("tg-TJ", "tg"),
+     ("tg-Cyrl", "tg"), ("ky-KG,ky;q=0.9,ru;q=0.8", "ky"), ("ru-KG, tg;q=0.5", "ru")],
     ids=["region", "script-region", "skip-unknown", "none-match", "weights", "wildcard",
          "q-zero", "empty", "garbage", "uzbek-cyrillic", "uzbek-latin", "kazakh-of-china",
-         "refused-then-any"],
+         "refused-then-any", "kyrgyz", "tajik", "tajik-cyrillic", "kyrgyz-before-russian",
+         "russian-of-kyrgyzstan"],
 )  # fmt: skip
 def test_accept_language_negotiation(header, expected):
     """The best configured language for a browser's Accept-Language header."""

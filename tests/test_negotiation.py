@@ -36,28 +36,30 @@ ALL = list(LANGUAGES)
 #: The script each language's strip is written in.
 SCRIPTS = {
     "en": "Latn", "ru": "Cyrl", "kk": "Cyrl", "kk-Latn": "Latn", "kk-Arab": "Arab",
-    "zh": "Hans", "uz": "Cyrl", "uz-Latn": "Latn",
+    "zh": "Hans", "uz": "Cyrl", "uz-Latn": "Latn", "ky": "Cyrl", "tg": "Cyrl",
 }  # fmt: skip
-#: The reference deployment with all eight languages.
-EIGHT_YAML = SETTINGS_YAML.replace(
-    "languages: [en, ru, kk, zh]",
-    "languages: [en, ru, kk, kk-Latn, kk-Arab, zh, uz, uz-Latn]",
-)
+#: Every language of the reference deployment, as its settings list them.
+EVERY_LANGUAGE = "languages: [en, ru, kk, kk-Latn, kk-Arab, zh, uz, uz-Latn, ky, tg]"
+#: The reference deployment with all ten languages.
+TEN_YAML = SETTINGS_YAML.replace("languages: [en, ru, kk, zh]", EVERY_LANGUAGE)
 
 
 @pytest.fixture
 async def client(aiohttp_client, filled_store: Store):
-    """The reference deployment speaking all eight languages."""
-    app = create_app(make_settings(EIGHT_YAML), store=filled_store, clock=lambda: NOW)
+    """The reference deployment speaking all ten languages."""
+    app = create_app(make_settings(TEN_YAML), store=filled_store, clock=lambda: NOW)
     return await aiohttp_client(app)
 
 
 # --- the registry -------------------------------------------------------------------------
 
 
-def test_eight_languages_in_the_registry_and_the_settings():
-    """The strip, the settings and the CLDR locales know the same eight languages."""
-    assert LANGUAGES == ("en", "ru", "kk", "kk-Latn", "kk-Arab", "zh", "uz", "uz-Latn")
+def test_ten_languages_in_the_registry_and_the_settings():
+    """The strip, the settings and the CLDR locales know the same ten languages."""
+    assert LANGUAGES == (
+        "en", "ru", "kk", "kk-Latn", "kk-Arab", "zh", "uz", "uz-Latn", "ky", "tg",
+    )  # fmt: skip
+    assert f"languages: [{', '.join(LANGUAGES)}]" == EVERY_LANGUAGE
     assert get_args(LanguageKey) == LANGUAGES
     assert set(LANGUAGE_TAGS) == set(LANGUAGE_NAMES) == set(BABEL_LOCALES) == set(LANGUAGES)
 
@@ -69,6 +71,18 @@ def test_uzbek_latin_is_cldr_uz_and_named_in_its_own_letters():
     assert LANGUAGE_NAMES["uz"] == "Ўзбекча"
 
 
+def test_kyrgyz_and_tajik_are_cldrs_own_locales_and_named_in_their_letters():
+    """ky and tg are CLDR's Cyrillic ky and tg; the switch shows Кыргызча and Тоҷикӣ (ҷ, ӣ)."""
+    for lang in ("ky", "tg"):
+        locale = Locale.parse(BABEL_LOCALES[lang])
+        assert str(locale) == lang
+        assert Language.get(str(locale)).maximize().script == "Cyrl"
+    assert LANGUAGE_NAMES["ky"] == "Кыргызча"
+    assert LANGUAGE_NAMES["tg"] == "То\u04b7ик\u04e3"
+    assert Locale.parse("tg").languages["tg"].capitalize() == LANGUAGE_NAMES["tg"]
+    assert Locale.parse("ky").languages["ky"].capitalize() == LANGUAGE_NAMES["ky"]
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_each_tag_says_the_script_its_strip_is_written_in(lang):
     """Rows 12, 13: by the registry and CLDR's likely subtags, a tag means its strip's script."""
@@ -78,12 +92,13 @@ def test_each_tag_says_the_script_its_strip_is_written_in(lang):
 
 
 def test_a_bare_uz_or_zh_would_say_another_script():
-    """Row 12, 13: why uz is uz-Cyrl and zh is zh-Hans, and kk stays kk."""
+    """Row 12, 13: why uz is uz-Cyrl and zh is zh-Hans, and kk, ky and tg stay bare."""
     assert Language.get("uz").maximize().script == "Latn"
     assert Language.get("zh-TW").maximize().script == "Hant"
-    assert (language_tag("uz"), language_tag("zh"), language_tag("kk")) == (
-        "uz-Cyrl", "zh-Hans", "kk",
-    )  # fmt: skip
+    assert Language.get("ky").maximize().script == Language.get("tg").maximize().script == "Cyrl"
+    assert [language_tag(key) for key in ("uz", "zh", "kk", "ky", "tg")] == [
+        "uz-Cyrl", "zh-Hans", "kk", "ky", "tg",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -100,7 +115,11 @@ def test_every_spelling_names_its_language(lang):
             assert language_key(written) == lang
 
 
-@pytest.mark.parametrize("unknown", ["fr", "", "zh-Hant", "uz-Arab", "kk-CN", "en-US", " en"])
+@pytest.mark.parametrize(
+    "unknown",
+    ["fr", "", "zh-Hant", "uz-Arab", "kk-CN", "en-US", " en", "ky-KG", "ky-Arab", "tg-Latn",
+     "tg-Arab", "kir"],
+)  # fmt: skip
 def test_other_tags_name_none_of_ours(unknown):
     """Another language, script or region is not one of ours by spelling."""
     assert language_key(unknown) is None
@@ -115,12 +134,11 @@ def test_direction_follows_a_key_or_a_tag():
 
 def test_settings_take_tags_and_keep_keys():
     """Settings name languages by key or tag, in any case; a language named twice is refused."""
-    text = EIGHT_YAML.replace(
-        "languages: [en, ru, kk, kk-Latn, kk-Arab, zh, uz, uz-Latn]",
-        "languages: [zh-Hans, uz-Cyrl, KK-CYRL, kk-latn, uz-Latn]",
+    text = TEN_YAML.replace(
+        EVERY_LANGUAGE, "languages: [zh-Hans, uz-Cyrl, KK-CYRL, kk-latn, uz-Latn, KY, tg-Cyrl]"
     ).replace("zh: 阿斯塔纳", "zh-Hans: 阿斯塔纳")
     settings = make_settings(text)
-    assert settings.languages == ["zh", "uz", "kk", "kk-Latn", "uz-Latn"]
+    assert settings.languages == ["zh", "uz", "kk", "kk-Latn", "uz-Latn", "ky", "tg"]
     assert settings.weather.cities[0].display_name("zh") == "阿斯塔纳"
     with pytest.raises(ConfigError, match="'zh' is listed twice"):
         make_settings(text.replace("[zh-Hans,", "[zh, zh-Hans,"))
@@ -241,12 +259,29 @@ def test_wildcard_and_refusals(header, available, expected):
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [("uk", "ru"), ("be", "ru"), ("wuu", "zh"), ("tr", None), ("ky", None)],
-    ids=["ukrainian", "belarusian", "wu", "turkish", "kyrgyz"],
+    [("uk", "ru"), ("be", "ru"), ("wuu", "zh"), ("tr", None), ("ky", "ky"), ("tg", "tg")],
+    ids=["ukrainian", "belarusian", "wu", "turkish", "kyrgyz", "tajik"],
 )
 def test_cldr_neighbours_count(header, expected):
     """CLDR's matching data: a Ukrainian reader accepts Russian, a Turkish one none of ours."""
     assert negotiate(header, ALL) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "available", "expected"),
+    [("ky-KG", ALL, "ky"), ("tg-TJ", ALL, "tg"), ("tg-Cyrl-TJ", ALL, "tg"),
+     ("ky-Cyrl", ALL, "ky"), ("kir", ALL, "ky"), ("tgk", ALL, "tg"), ("KY-kg", ALL, "ky"),
+     ("ky-KG", ["en", "ru", "kk"], None), ("tg-TJ", ["ru", "uz", "en"], None),
+     ("ky-KG, ru;q=0.5", ["en", "ru"], "ru"), ("ky-CN", ALL, None), ("tg-Arab", ALL, None),
+     ("ky;q=0, *", ["ky", "ru"], "ru"), ("tg, ky", ALL, "tg"), ("ru-KG", ALL, "ru")],
+    ids=["ky-KG", "tg-TJ", "tg-Cyrl-TJ", "ky-Cyrl", "iso-639-2-ky", "iso-639-2-tg",
+         "any-case", "no-kyrgyz-configured", "no-tajik-configured", "russian-asked-too",
+         "kyrgyz-of-china", "tajik-in-persian-script", "kyrgyz-refused", "order",
+         "russian-of-kyrgyzstan"],
+)  # fmt: skip
+def test_kyrgyz_and_tajik_readers_get_their_own_strip(header, available, expected):
+    """ky-KG and tg-TJ get ky and tg; never Russian (CLDR: 30 away) unless the header asks."""
+    assert negotiate(header, available) == expected
 
 
 def test_accepted_ranges_are_ordered_by_weight():
@@ -285,7 +320,8 @@ def test_headers_from_outside_do_not_grow_the_matcher_without_bound():
     ("spelling", "tag"),
     [("kk-latn", "kk-Latn"), ("KK-LATN", "kk-Latn"), ("kk-Latn", "kk-Latn"), ("zh-Hans", "zh-Hans"),
      ("zh-hans", "zh-Hans"), ("zh", "zh-Hans"), ("uz-Cyrl", "uz-Cyrl"), ("uz", "uz-Cyrl"),
-     ("kk-Cyrl", "kk"), ("UZ-latn", "uz-Latn"), ("RU", "ru")],
+     ("kk-Cyrl", "kk"), ("UZ-latn", "uz-Latn"), ("RU", "ru"), ("KY", "ky"), ("ky-Cyrl", "ky"),
+     ("tg-cyrl", "tg"), ("tg", "tg")],
 )  # fmt: skip
 async def test_lang_takes_tags_and_keys_in_any_case(client, spelling, tag):
     """Row 11: ?lang= is case-insensitive and takes a language's tag, key or script alias."""
@@ -355,7 +391,7 @@ async def test_a_negotiated_answer_says_its_language(client):
 
 async def test_the_fast_path_says_its_language_too(aiohttp_server, filled_store: Store, session):
     """Row 20 through the hot path ``ticker serve`` answers with: the same prepared headers."""
-    app = create_app(make_settings(EIGHT_YAML), store=filled_store, clock=lambda: NOW)
+    app = create_app(make_settings(TEN_YAML), store=filled_store, clock=lambda: NOW)
     server = await aiohttp_server(app, host="127.0.0.1")
     assert server.runner is not None
     assert server.runner.server is not None

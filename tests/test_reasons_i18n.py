@@ -37,7 +37,7 @@ from ticker.sources import adapter_names, attributions
 from .conftest import NOW, REFERENCE_RATES, SETTINGS_YAML, make_settings, rate, weather
 
 #: The tags of every catalogue, as the language registry names them.
-CATALOGUE_TAGS = {"en", "ru", "kk", "zh", "uz", "uz-Latn"}
+CATALOGUE_TAGS = {"en", "ru", "kk", "zh", "uz", "uz-Latn", "ky", "tg"}
 #: Languages written in Latin letters, where the check looks for English words instead.
 LATIN_SCRIPT = {"kk-Latn", "uz-Latn"}
 #: The upstreams' own names, as their credits write them in every language.
@@ -256,6 +256,50 @@ def test_each_reason_code_beside_its_words(settings, code):
     assert len({item.reason for item in by_lang.values()}) == len(LANGUAGES)
 
 
+#: What each code reads in Kyrgyz and in Tajik (durations, dates and times by CLDR ky, tg).
+KYRGYZ_AND_TAJIK = {
+    ReasonCode.NO_VALUE: ("азырынча маани жок", "ҳоло қимат нест"),
+    ReasonCode.NOT_REFRESHED: ("акыркы жаңыртуу 2 саат мурун", "охирин навсозӣ 2 соат пеш"),
+    ReasonCode.OUTDATED: (
+        "курстун датасы 2026-ж., 25-ноябрь; 2026-ж., 27-ноябрь же андан кийинки датага курс"
+        " күтүлгөн",
+        "қурб барои 25 Ноябр 2026; қурб барои 27 Ноябр 2026 ё баъдтар интизор мерафт",
+    ),
+    ReasonCode.HELD_JUMP: (
+        "nbk 6.50 жарыялады; экинчи булак ырастаганча көрсөтүлбөйт",
+        "nbk 6.50-ро нашр кард; то тасдиқи манбаи дуюм нишон дода намешавад",
+    ),
+    ReasonCode.NOT_SHOWN: ("маанини көрсөтүү мүмкүн эмес", "қиматро нишон додан ғайриимкон аст"),
+    ReasonCode.HIDDEN: (
+        "эскиргени үчүн жашырылды: акыркы жаңыртуу 4 күн мурун",
+        "ҳамчун кӯҳна пинҳон карда шуд: охирин навсозӣ 4 рӯз пеш",
+    ),
+    ReasonCode.PINNED: (
+        "редакция бекиткен (мөөнөтү: 2026-ж., 28-ноябрь 18:00): 42",
+        "таҳририя то 28 Ноябр 2026 18:00 собит кардааст: 42",
+    ),
+}
+
+
+@pytest.mark.parametrize("code", list(ReasonCode), ids=str)
+def test_kyrgyz_and_tajik_reasons_read_whole(settings, code):
+    """Each code in Kyrgyz and Tajik: its sentence, with CLDR ky's and tg's dates and ages."""
+    kyrgyz, tajik = KYRGYZ_AND_TAJIK[code]
+    assert _pick(reason_strips(settings, "ky"), code).reason == kyrgyz
+    assert _pick(reason_strips(settings, "tg"), code).reason == tajik
+
+
+@pytest.mark.parametrize("lang", ["ky", "tg"])
+def test_kyrgyz_and_tajik_sentences_fill_every_blank(lang):
+    """Every ky and tg sentence takes exactly the English blanks and keeps no brace once filled."""
+    for key, texts in REASONS.items():
+        blanks = {name: f"<{name}>" for name in re.findall(r"\{(\w+)\}", texts["en"])}
+        filled = texts[lang].format_map(blanks)
+        assert not set("{}") & set(filled), (key, filled)
+        assert all(value in filled for value in blanks.values()), (key, filled)
+    assert all(phrase(key, lang) == PHRASES[key][lang] for key in PHRASES)
+
+
 def test_the_other_sentences_of_a_code(settings):
     """A day's range from yesterday, a city pinned, a jump held for the editors."""
     strips = reason_strips(settings, "kk")
@@ -282,6 +326,8 @@ def test_the_other_sentences_of_a_code(settings):
         ("kk-Arab", "21 مينۋت بۇرىن"),
         ("zh", "21分钟前"),
         ("uz", "21 дақиқа олдин"),
+        ("ky", "21 мүнөт мурун"),
+        ("tg", "21 дақиқа пеш"),
     ],
     ids=lambda value: value,
 )
@@ -344,7 +390,11 @@ def test_the_client_reads_the_code_as_the_enum():
     assert '"reason_code":"no_value"' in strip.model_dump_json()
 
 
-@pytest.mark.parametrize(("tag", "key"), [("zh-Hans", "zh"), ("uz-Cyrl", "uz"), ("kk-cyrl", "kk")])
+@pytest.mark.parametrize(
+    ("tag", "key"),
+    [("zh-Hans", "zh"), ("uz-Cyrl", "uz"), ("kk-cyrl", "kk"), ("KY", "ky"), ("ky-Cyrl", "ky"),
+     ("tg-Cyrl", "tg")],
+)  # fmt: skip
 def test_words_are_found_by_the_languages_tag_too(tag, key):
     """A strip's ``lang`` is a tag (``zh-Hans``): its words are those of the key (``zh``)."""
     assert phrase("stale", tag) == phrase("stale", key)

@@ -1,8 +1,9 @@
 """The strip's words as the region writes them: weather, currency names, scripts, colours.
 
 Checked against outside references: the national weather services' wording, CLDR
-through Babel (``uz``, ``uz_Cyrl``, ``kk_Arab``), the Kazakh transliterator
-``qazaq-transliterator`` and the Chinese quote boards' colours.
+through Babel (``uz``, ``uz_Cyrl``, ``kk_Arab``, ``ky``, ``tg``), the Kazakh
+transliterator ``qazaq-transliterator``, the Kyrgyz and Tajik alphabets and the
+Chinese quote boards' colours.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from babel import Locale
 
 from ticker import Store, create_app
 from ticker._iso4217 import ISO_4217_CODES
-from ticker._strip.i18n import LANGUAGES, condition_name, currency_name
+from ticker._languages import LANGUAGE_NAMES
+from ticker._strip.i18n import LANGUAGES, PHRASES, REASONS, condition_name, currency_name
 from ticker._transliterate import HAMZA, kk_arabic, kk_latin, uz_cyrillic, uz_latin
+from ticker.sources import adapter_names, load_adapter
 
 from .conftest import NOW, SETTINGS_YAML, make_settings
 
@@ -73,11 +76,27 @@ WRONG_APOSTROPHES = "'\u2018\u2019`\u00b4"
         (61, "uz-Latn", "Kuchsiz yomgʻir"),
         (2, "uz-Latn", "Oʻzgaruvchan bulutli"),
         (80, "uz-Latn", "Qisqa muddatli yomgʻir"),
+        (0, "ky", "Ачык"),
+        (2, "ky", "Өзгөрмөлүү булуттуу"),
+        (3, "ky", "Бүркөк"),
+        (80, "ky", "Мезгил-мезгили менен жаан"),
+        (81, "ky", "Нөшөрлүү жаан"),
+        (85, "ky", "Мезгил-мезгили менен кар"),
+        (95, "ky", "Күн күркүрөө"),
+        (96, "ky", "Мөндүрлүү күн күркүрөө"),
+        (2, "tg", "Абрнокии тағйирёбанда"),
+        (3, "tg", "Абрнок"),
+        (71, "tg", "Барфи суст"),
+        (81, "tg", "Борони кӯтоҳмуддат"),
+        (85, "tg", "Барфи кӯтоҳмуддат"),
+        (95, "tg", "Раъду барқ"),
+        (96, "tg", "Раъду барқ бо жола"),
     ],
     ids=lambda value: str(value),
 )
 def test_weather_words_are_the_national_services(code, lang, words):
-    """Each code reads as Roshydromet, Kazhydromet, the CMA or Uzhydromet write it."""
+    """Each code reads as Roshydromet, Kazhydromet, the CMA, Uzhydromet, Kyrgyzhydromet or
+    Tajikistan's Agency for Hydrometeorology write it."""
     assert condition_name(code, lang) == words
 
 
@@ -85,7 +104,8 @@ def test_weather_words_are_the_national_services(code, lang, words):
     ("lang", "calque"),
     [("ru", "Преимущественно"), ("ru", "Снегопад"), ("kk", "Ішінара"), ("kk", "Әлсіз нөсер"),
      ("kk", "Нөсерлі қар"), ("zh", "雷暴"), ("zh", "雾凇"), ("zh", "局部"), ("uz", "Енгил"),
-     ("uz", "Асосан"), ("uz", "Қисман")],
+     ("uz", "Асосан"), ("uz", "Қисман"), ("ky", "Негизинен"), ("ky", "Жарым-жартылай"),
+     ("tg", "Асосан")],
     ids=lambda value: value,
 )  # fmt: skip
 def test_no_weather_word_is_a_calque(lang, calque):
@@ -192,6 +212,130 @@ def test_a_currency_without_a_cldr_name_keeps_its_code():
     assert currency_name("XDR", "kk") == "XDR"
     assert currency_name("XDR", "uz") == "XDR"
     assert currency_name("XDR", "en") == "Special Drawing Rights"
+
+
+# --- Kyrgyz and Tajik in their own letters --------------------------------------------
+
+#: The Kyrgyz Cyrillic alphabet: the Russian letters and ң, ө, ү.
+KYRGYZ_LETTERS = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюяңөү")
+#: The Tajik Cyrillic alphabet of 1998: ғ ӣ қ ӯ ҳ ҷ, and no ц, щ, ы or ь.
+TAJIK_LETTERS = frozenset("абвгғдеёжзиӣйкқлмнопрстуӯфхҳчҷшъэюя")
+ALPHABETS = {"ky": KYRGYZ_LETTERS, "tg": TAJIK_LETTERS}
+#: The letters each language has and Russian has not.
+OWN_LETTERS = {"ky": "ңөү", "tg": "ғӣқӯҳҷ"}
+#: Words the language spells with its own letters, and the Russian-letter spelling
+#: (у for ӯ, х for ҳ, к for қ, о for ө...) that must appear nowhere instead.
+OWN_SPELLINGS = {
+    "ky": {"өзгөр": "озгор", "бүркөк": "буркок", "күркүрө": "куркуро", "мөндүр": "мондур",
+           "нөшөр": "нешер", "жаңырт": "жанырт", "көрсөт": "корсот", "бүгүн": "бугун",
+           "үчүн": "учун", "күтүл": "кутул"},
+    "tg": {"ҳаво": "хаво", "кӯтоҳ": "кутох", "барқ": "барк", "қурб": "курб", "қимат": "кимат",
+           "тағйир": "тагйир", "тоҷик": "точик", "навсозӣ": "навсози", "кӯҳна": "кухна",
+           "ғайриимкон": "гайриимкон", "қиров": "киров", "имрӯз": "имруз"},
+}  # fmt: skip
+#: The upstreams' own names, which the weather credits keep as they are.
+UPSTREAM_NAMES = ("Open-Meteo.com", "MET Norway", "CC BY 4.0", "OpenWeather")
+
+
+def weather_credits(lang: str) -> list[str]:
+    """The credits of the weather adapters in ``lang``, without the upstreams' names."""
+    texts = []
+    for name in adapter_names("weather"):
+        if name == "static":
+            continue
+        text = load_adapter("weather", name).credit_texts[lang]
+        for upstream in UPSTREAM_NAMES:
+            text = text.replace(upstream, " ")
+        texts.append(text)
+    return texts
+
+
+def own_texts(lang: str) -> list[str]:
+    """Every word the strip writes in ``lang`` itself: weather, widget, reasons, name, credits."""
+    return [
+        *(condition_name(code, lang) or "" for code in WMO_CODES),
+        *(texts[lang] for texts in PHRASES.values()),
+        *(texts[lang] for texts in REASONS.values()),
+        LANGUAGE_NAMES[lang],
+        *weather_credits(lang),
+        *(currency_name(code, lang) for code in sorted(configured_currencies())),
+    ]
+
+
+def letters(text: str) -> set[str]:
+    """The letters of ``text``, lower-cased, without the blanks' names (``{ago}``)."""
+    return {char for char in re.sub(r"\{\w+\}", "", text).lower() if char.isalpha()}
+
+
+@pytest.mark.parametrize("lang", ["ky", "tg"])
+def test_kyrgyz_and_tajik_words_are_cyrillic_only(lang):
+    """No Latin letter, no Kazakh, Uzbek or Russian-only letter: the language's alphabet alone."""
+    for text in own_texts(lang):
+        assert letters(text) <= ALPHABETS[lang], (text, letters(text) - ALPHABETS[lang])
+        assert {unicodedata.name(char).split()[0] for char in letters(text)} <= {"CYRILLIC"}
+
+
+@pytest.mark.parametrize("lang", ["ky", "tg"])
+def test_kyrgyz_and_tajik_use_their_own_letters(lang):
+    """Kyrgyz writes ң ө ү, Tajik ғ ӣ қ ӯ ҳ ҷ: every one of them appears in the strip's words."""
+    used = set().union(*(letters(text) for text in own_texts(lang)))
+    assert set(OWN_LETTERS[lang]) <= used
+
+
+@pytest.mark.parametrize(
+    ("lang", "own", "substitute"),
+    [(lang, own, substitute) for lang, pairs in OWN_SPELLINGS.items()
+     for own, substitute in pairs.items()],
+    ids=lambda value: value,
+)  # fmt: skip
+def test_no_russian_letter_stands_in_for_the_languages_own(lang, own, substitute):
+    """A word the language spells with its own letters is never written with Russian ones."""
+    texts = [text.lower() for text in own_texts(lang)]
+    if lang == "tg":
+        texts += [currency_name(code, lang).lower() for code in ("KZT", "TJS", "UZS")]
+    assert any(own in text for text in texts), own
+    assert not [text for text in texts if substitute in text]
+
+
+@pytest.mark.parametrize(
+    ("code", "lang", "name"),
+    [("KGS", "ky", "Кыргызстан сому"), ("KZT", "ky", "Казакстан теңгеси"),
+     ("UZS", "ky", "Өзбекстан суму"), ("RUB", "ky", "орус рублу"), ("CNY", "ky", "Кытай юаны"),
+     ("TJS", "ky", "Тажикстан сомониси"), ("USD", "ky", "АКШ доллары"),
+     ("TJS", "tg", "Сомонии Тоҷикистон"), ("KGS", "tg", "Соми Қирғизистон"),
+     ("RUB", "tg", "Рубли русӣ"), ("USD", "tg", "Доллари ИМА"), ("EUR", "tg", "Евро"),
+     ("CNY", "tg", "Юани Хитой"), ("KZT", "tg", "Тангаи Қазоқистон"),
+     ("UZS", "tg", "Сӯми Ӯзбекистон"), ("XDR", "ky", "XDR"), ("XDR", "tg", "XDR")],
+    ids=lambda value: value,
+)  # fmt: skip
+def test_kyrgyz_and_tajik_currency_names_are_cldrs(code, lang, name):
+    """CLDR ky's and tg's names, Tajik's put right where CLDR misspells it; else the code."""
+    assert currency_name(code, lang) == name
+
+
+@pytest.mark.parametrize(
+    ("code", "cldr"),
+    [("CNY", "Иенаи хитоӣ"), ("KZT", "Тангаи Казокистон"), ("UZS", "Сўми Ӯзбекистон"),
+     ("PLN", "Злотии Польша"), ("LAK", "Кипи Лаосй")],
+    ids=lambda value: value,
+)  # fmt: skip
+def test_tajik_puts_right_what_cldr_misspells(code, cldr):
+    """CLDR tg names CNY a yen and spells four names with letters Tajik does not write there."""
+    assert Locale.parse("tg").currencies[code] == cldr
+    assert currency_name(code, "tg") != cldr
+
+
+@pytest.mark.parametrize("lang", ["ky", "tg"])
+def test_every_kyrgyz_and_tajik_currency_name_is_in_the_alphabet(lang):
+    """Each of CLDR's names, as the strip writes it, is CLDR's (or put right) in the alphabet.
+
+    Latin capitals are the names' own abbreviations (``Франки CFA``), as in CLDR ru.
+    """
+    for code, cldr in Locale.parse(lang).currencies.items():
+        name = currency_name(code, lang)
+        assert name == cldr or lang == "tg", code
+        bare = re.sub(r"\b[A-Z]{3}\b", "", name)
+        assert letters(bare) <= ALPHABETS[lang], (code, name)
 
 
 # --- Kazakh in Latin -------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The strip's eight languages: their keys, their tags, and the reader's choice of one.
+"""The strip's ten languages: their keys, their tags, and the reader's choice of one.
 
 Each language has a *key*, the name the settings (``languages:``, a city's ``name:``)
 and the code give it, and a *tag* (BCP 47), what every answer says it is written in:
@@ -15,17 +15,24 @@ kk-Arab    kk-Arab    Kazakh, Arabic script, right to left    قازاقشا
 zh         zh-Hans    Chinese, Simplified                     中文
 uz         uz-Cyrl    Uzbek, Cyrillic                         Ўзбекча
 uz-Latn    uz-Latn    Uzbek, Latin (the official script)      Oʻzbekcha
+ky         ky         Kyrgyz, Cyrillic                        Кыргызча
+tg         tg         Tajik, Cyrillic                         Тоҷикӣ
 =========  =========  ======================================  ===============
 
-A tag carries a script subtag unless the IANA language subtag registry gives the
-language that script as its ``Suppress-Script`` (RFC 5646 section 4.1, item 4): ``en``
-(Latn), ``ru`` and ``kk`` (Cyrl) stand alone.  ``zh`` is a macrolanguage with no
-Suppress-Script, and a page marked ``zh`` may be drawn in a Traditional font, so
-Chinese is ``zh-Hans``.  ``uz`` has none either, and CLDR's likely subtags read a bare
-``uz`` as Latin (``uz`` -> ``uz-Latn-UZ``), so Cyrillic Uzbek is ``uz-Cyrl``.  The keys
-``zh`` and ``uz`` stay what settings files and embeds already say.  The settings and
-``?lang=`` take a language by its key, its tag or its tag with the script written
-out (``kk-Cyrl``), in any case (RFC 5646 section 2.1.1): :func:`language_key`.
+A tag carries a script subtag where the bare language could be read in another
+script.  Where the IANA language subtag registry gives the language the script as its
+``Suppress-Script`` (RFC 5646 section 4.1, item 4) it cannot: ``en`` (Latn), ``ru`` and
+``kk`` (Cyrl) stand alone.  ``zh`` is a macrolanguage with no Suppress-Script, and a
+page marked ``zh`` may be drawn in a Traditional font, so Chinese is ``zh-Hans``.
+``uz`` has none either, and CLDR's likely subtags read a bare ``uz`` as Latin (``uz``
+-> ``uz-Latn-UZ``), so Cyrillic Uzbek is ``uz-Cyrl``.  The keys ``zh`` and ``uz`` stay
+what settings files and embeds already say.  ``ky`` and ``tg`` have no Suppress-Script,
+but CLDR's likely subtags read both as Cyrillic (``ky`` -> ``ky-Cyrl-KG``, ``tg`` ->
+``tg-Cyrl-TJ``), the official script of Kyrgyzstan and Tajikistan, and one font draws
+every Cyrillic letter: they stand alone, as CLDR's locales ``ky`` and ``tg`` do.  The
+settings and ``?lang=`` take a language by its key, its tag or its tag with the script
+written out (``kk-Cyrl``, ``tg-Cyrl``), in any case (RFC 5646 section 2.1.1):
+:func:`language_key`.
 
 A browser's ``Accept-Language`` is matched by :func:`negotiate` with ``langcodes``,
 which implements CLDR's language matching (the likely subtags and the distances of
@@ -57,7 +64,7 @@ __all__ = [
     "spellings",
 ]
 
-LanguageKey = Literal["en", "ru", "kk", "kk-Latn", "kk-Arab", "zh", "uz", "uz-Latn"]
+LanguageKey = Literal["en", "ru", "kk", "kk-Latn", "kk-Arab", "zh", "uz", "uz-Latn", "ky", "tg"]
 #: The languages of the strip, by key: a news site of the region's language switch.
 LANGUAGES: Final[tuple[LanguageKey, ...]] = get_args(LanguageKey)
 
@@ -71,10 +78,13 @@ LANGUAGE_TAGS: Final[Mapping[str, str]] = {
     "zh": "zh-Hans",
     "uz": "uz-Cyrl",
     "uz-Latn": "uz-Latn",
+    "ky": "ky",
+    "tg": "tg",
 }
 
 #: Each language's name in itself, as a language switch shows it.  Uzbek Latin writes
-#: its oʻ with U+02BB MODIFIER LETTER TURNED COMMA, as the 1995 alphabet does.
+#: its oʻ with U+02BB MODIFIER LETTER TURNED COMMA, as the 1995 alphabet does; Tajik
+#: its ҷ and ӣ (U+04B7, U+04E3), Kyrgyz its ы, not a Kazakh or Russian spelling.
 LANGUAGE_NAMES: Final[Mapping[str, str]] = {
     "en": "English",
     "ru": "Русский",
@@ -84,10 +94,15 @@ LANGUAGE_NAMES: Final[Mapping[str, str]] = {
     "zh": "中文",
     "uz": "Ўзбекча",
     "uz-Latn": "Oʻzbekcha",
+    "ky": "Кыргызча",
+    "tg": "Тоҷикӣ",
 }
 
-#: The tag with its Suppress-Script written out: the same language (RFC 5646 4.1).
-_SCRIPT_WRITTEN_OUT: Final[Mapping[str, str]] = {"en": "en-Latn", "ru": "ru-Cyrl", "kk": "kk-Cyrl"}
+#: The tag with its script written out: the same language (RFC 5646 4.1; for ``ky``
+#: and ``tg`` by CLDR's likely subtags).
+_SCRIPT_WRITTEN_OUT: Final[Mapping[str, str]] = {
+    "en": "en-Latn", "ru": "ru-Cyrl", "kk": "kk-Cyrl", "ky": "ky-Cyrl", "tg": "tg-Cyrl",
+}  # fmt: skip
 
 
 def spellings(key: str) -> tuple[str, ...]:
@@ -119,6 +134,8 @@ MAX_RANGES: Final = 20
 #: The farthest CLDR distance still taken as the reader's language: langcodes' own
 #: default, which admits another region (``ru-KZ`` -> ``ru``) and a close neighbour
 #: (``uk`` -> ``ru``), never another script (50, CLDR's default) nor language (80).
+#: CLDR puts Kyrgyz and Tajik 30 from Russian: a ``ky`` reader gets ``ky``, and where
+#: it is not configured the default language, not Russian by the matcher's guess.
 MAX_DISTANCE: Final = 25
 
 # RFC 4647 section 2.1 (a language range) and RFC 9110 section 12.4.2 (a weight:
@@ -128,9 +145,10 @@ _WEIGHT: Final = re.compile(r"q=(0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)", re.IGNOREC
 
 #: Scripts read across when nothing else fits: a reader of Traditional Chinese reads
 #: Simplified, so a ``zh-TW`` reader gets ``zh-Hans`` rather than the default, but only
-#: after every other range of the header.  Uzbek and Kazakh are not read across: a
-#: reader asking for Latin Uzbek (or a Kazakh of China, Arabic script) may not read
-#: the Cyrillic, and is better served by the default language.
+#: after every other range of the header.  Uzbek, Kazakh and Kyrgyz are not read
+#: across: a reader asking for Latin Uzbek (or a Kazakh or Kyrgyz of China, Arabic
+#: script: ``ky-CN`` is ``ky-Arab-CN``) may not read the Cyrillic, and is better served
+#: by the default language.
 _READ_ACROSS: Final[Mapping[tuple[str, str], str]] = {("zh", "Hant"): "Hans"}
 
 #: The languages whose readers CLDR says may accept one of ours: ours, and those

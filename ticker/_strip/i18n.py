@@ -1,16 +1,19 @@
 """The strip's languages: condition words, currency names, numbers, direction, negotiation.
 
-The languages are those of a Kazakh news site's language switch: English, Russian,
-Kazakh in Cyrillic (``kk``), Latin (``kk-Latn``) and Arabic script (``kk-Arab``,
-right to left), Chinese (``zh``, tagged ``zh-Hans``) and Uzbek in Cyrillic (``uz``,
-tagged ``uz-Cyrl``) and Latin (``uz-Latn``).  Their keys, tags and names and the
+The languages are those of a Central Asian news site's language switch: English,
+Russian, Kazakh in Cyrillic (``kk``), Latin (``kk-Latn``) and Arabic script
+(``kk-Arab``, right to left), Chinese (``zh``, tagged ``zh-Hans``), Uzbek in Cyrillic
+(``uz``, tagged ``uz-Cyrl``) and Latin (``uz-Latn``), Kyrgyz (``ky``) and Tajik
+(``tg``), both in Cyrillic.  Their keys, tags and names and the
 negotiation of ``Accept-Language`` live in :mod:`ticker._languages`, where the
 settings' validation reaches them too, and are re-exported here.
 
 Kazakh in Latin and Arabic script is written from the Cyrillic by rule
 (:func:`kk_latin`, :func:`kk_arabic`), so every Kazakh word exists once.  Currency
 names come from CLDR through Babel where it has them; Uzbek in both scripts from
-CLDR's Latin ``uz``, the fuller one; where CLDR has no name, the code, never English.
+CLDR's Latin ``uz``, the fuller one; Tajik from CLDR's ``tg`` with the few names it
+misspells put right (:data:`_TAJIK_CURRENCIES`); where CLDR has no name, the code,
+never English.
 """
 
 from __future__ import annotations
@@ -68,6 +71,8 @@ BABEL_LOCALES: Final[Mapping[str, str]] = {
     "zh": "zh",
     "uz": "uz_Cyrl",
     "uz-Latn": "uz",
+    "ky": "ky",
+    "tg": "tg",
 }
 
 # WMO 4677 weather interpretation codes as Open-Meteo documents them
@@ -86,109 +91,159 @@ BABEL_LOCALES: Final[Mapping[str, str]] = {
 #   uz  Uzhydromet (Oʻzgidromet) forecasts, published in Latin first and in Cyrillic:
 #       kam bulutli, oʻzgaruvchan bulutli, kuchsiz yomgʻir ("light" is kuchsiz, not the
 #       calque енгил), qisqa muddatli yomgʻir.  The uz-Latn column writes oʻ and gʻ with
-#       U+02BB and the tutuq belgisi with U+02BC, and is the uz column letter for letter.
-# One row per code: en, ru, kk, zh, uz (Cyrillic), uz-Latn.  Kazakh in Latin and
-# Arabic script is derived from the kk column.
-_CONDITIONS: Final[Mapping[int, tuple[str, str, str, str, str, str]]] = {
-    0: ("Clear sky", "Ясно", "Ашық", "晴", "Очиқ", "Ochiq"),
-    1: ("Mainly clear", "Малооблачно", "Негізінен ашық", "少云", "Кам булутли", "Kam bulutli"),
-    2: (
-        "Partly cloudy", "Переменная облачность", "Ауыспалы бұлтты", "多云",
-        "Ўзгарувчан булутли", "Oʻzgaruvchan bulutli",
+#       U+02BB and the tutuq belgisi with U+02BC, and is the uz column letter for letter;
+#   ky  Kyrgyzhydromet (Кыргызгидромет, meteo.kg) forecasts in Kyrgyz, as Sputnik
+#       Кыргызстан and 24.kg print them: күн ачык, булуттуу, мезгил-мезгили менен жаан/кар
+#       (showers), нөшөрлүү жаан (a downpour), жаан-чачын катуу жаайт, күн күркүрөйт,
+#       мөндүр жаайт, туман түшөт; where a forecast has no word for a code, the Kyrgyz
+#       word for the thing: себелеген жамгыр (drizzle), муздуу (freezing), кыроо (rime),
+#       кар бүртүктөрү (snow grains), бир аз (light), катуу (heavy);
+#   tg  the Agency for Hydrometeorology of Tajikistan (Агентии обуҳавошиносӣ, meteo.tj),
+#       its forecasts as АМИТ «Ховар» (khovar.tj) and Sputnik Тоҷикистон print them:
+#       ҳавои абрноки тағйирёбанда (so 2 is абрнокии тағйирёбанда), ҳавои абрнок,
+#       борони кӯтоҳмуддат and барфи кӯтоҳмуддат (showers), боришоти сусти барф (суст
+#       is light), раъду барқ, жола (hail); шадид is heavy, майда (fine) rain drizzle,
+#       яхин (icy) freezing.  Tajik writes its own ғ ӣ қ ӯ ҳ ҷ, never a Russian у or х
+#       for ӯ or ҳ.
+# One row per code: en, ru, kk, zh, uz (Cyrillic), uz-Latn, ky, tg.  Kazakh in Latin
+# and Arabic script is derived from the kk column.
+_CONDITIONS: Final[Mapping[int, tuple[str, str, str, str, str, str, str, str]]] = {
+    0: ("Clear sky", "Ясно", "Ашық", "晴", "Очиқ", "Ochiq", "Ачык", "Соф"),
+    1: (
+        "Mainly clear", "Малооблачно", "Негізінен ашық", "少云", "Кам булутли", "Kam bulutli",
+        "Аз булуттуу", "Каме абрнок",
     ),
-    3: ("Overcast", "Пасмурно", "Бұлтты", "阴", "Булутли", "Bulutli"),
-    45: ("Fog", "Туман", "Тұман", "雾", "Туман", "Tuman"),
-    48: ("Rime fog", "Туман с изморозью", "Қырау тұман", "冻雾", "Қировли туман", "Qirovli tuman"),
+    2: (
+        "Partly cloudy", "Переменная облачность", "Ауыспалы бұлтты", "多云", "Ўзгарувчан булутли",
+        "Oʻzgaruvchan bulutli", "Өзгөрмөлүү булуттуу", "Абрнокии тағйирёбанда",
+    ),
+    3: ("Overcast", "Пасмурно", "Бұлтты", "阴", "Булутли", "Bulutli", "Бүркөк", "Абрнок"),
+    45: ("Fog", "Туман", "Тұман", "雾", "Туман", "Tuman", "Туман", "Туман"),
+    48: (
+        "Rime fog", "Туман с изморозью", "Қырау тұман", "冻雾", "Қировли туман", "Qirovli tuman",
+        "Кыроолуу туман", "Тумани қировӣ",
+    ),
     51: (
         "Light drizzle", "Слабая морось", "Әлсіз сіркіреме", "小毛毛雨", "Кучсиз шивалама",
-        "Kuchsiz shivalama",
+        "Kuchsiz shivalama", "Бир аз себелеген жамгыр", "Борони майдаи суст",
     ),
-    53: ("Drizzle", "Морось", "Сіркіреме", "毛毛雨", "Шивалама", "Shivalama"),
+    53: (
+        "Drizzle", "Морось", "Сіркіреме", "毛毛雨", "Шивалама", "Shivalama", "Себелеген жамгыр",
+        "Борони майда",
+    ),
     55: (
         "Dense drizzle", "Сильная морось", "Қатты сіркіреме", "大毛毛雨", "Кучли шивалама",
-        "Kuchli shivalama",
+        "Kuchli shivalama", "Катуу себелеген жамгыр", "Борони майдаи шадид",
     ),
     56: (
         "Light freezing drizzle", "Слабая ледяная морось", "Әлсіз мұзды сіркіреме", "小冻毛毛雨",
-        "Кучсиз музли шивалама", "Kuchsiz muzli shivalama",
+        "Кучсиз музли шивалама", "Kuchsiz muzli shivalama", "Бир аз муздуу себелеген жамгыр",
+        "Борони майдаи сусти яхин",
     ),
     57: (
         "Freezing drizzle", "Ледяная морось", "Мұзды сіркіреме", "冻毛毛雨", "Музли шивалама",
-        "Muzli shivalama",
+        "Muzli shivalama", "Муздуу себелеген жамгыр", "Борони майдаи яхин",
     ),
     61: (
         "Light rain", "Небольшой дождь", "Аздаған жаңбыр", "小雨", "Кучсиз ёмғир",
-        "Kuchsiz yomgʻir",
+        "Kuchsiz yomgʻir", "Бир аз жамгыр", "Борони суст",
     ),
-    63: ("Rain", "Дождь", "Жаңбыр", "中雨", "Ёмғир", "Yomgʻir"),
-    65: ("Heavy rain", "Сильный дождь", "Қатты жаңбыр", "大雨", "Кучли ёмғир", "Kuchli yomgʻir"),
+    63: ("Rain", "Дождь", "Жаңбыр", "中雨", "Ёмғир", "Yomgʻir", "Жамгыр", "Борон"),
+    65: (
+        "Heavy rain", "Сильный дождь", "Қатты жаңбыр", "大雨", "Кучли ёмғир", "Kuchli yomgʻir",
+        "Катуу жамгыр", "Борони шадид",
+    ),
     66: (
         "Light freezing rain", "Слабый ледяной дождь", "Әлсіз мұзды жаңбыр", "小冻雨",
-        "Кучсиз музли ёмғир", "Kuchsiz muzli yomgʻir",
+        "Кучсиз музли ёмғир", "Kuchsiz muzli yomgʻir", "Бир аз муздуу жамгыр", "Борони сусти яхин",
     ),
     67: (
         "Freezing rain", "Ледяной дождь", "Мұзды жаңбыр", "冻雨", "Музли ёмғир", "Muzli yomgʻir",
+        "Муздуу жамгыр", "Борони яхин",
     ),
-    71: ("Light snow", "Небольшой снег", "Аздаған қар", "小雪", "Кучсиз қор", "Kuchsiz qor"),
-    73: ("Snow", "Снег", "Қар", "中雪", "Қор", "Qor"),
-    75: ("Heavy snow", "Сильный снег", "Қалың қар", "大雪", "Кучли қор", "Kuchli qor"),
+    71: (
+        "Light snow", "Небольшой снег", "Аздаған қар", "小雪", "Кучсиз қор", "Kuchsiz qor",
+        "Бир аз кар", "Барфи суст",
+    ),
+    73: ("Snow", "Снег", "Қар", "中雪", "Қор", "Qor", "Кар", "Барф"),
+    75: (
+        "Heavy snow", "Сильный снег", "Қалың қар", "大雪", "Кучли қор", "Kuchli qor", "Катуу кар",
+        "Барфи шадид",
+    ),
     77: (
-        "Snow grains", "Снежные зёрна", "Қар түйіршіктері", "米雪", "Қор доналари",
-        "Qor donalari",
+        "Snow grains", "Снежные зёрна", "Қар түйіршіктері", "米雪", "Қор доналари", "Qor donalari",
+        "Кар бүртүктөрү", "Донаҳои барф",
     ),
     80: (
         "Light showers", "Небольшой ливневый дождь", "Өткінші жаңбыр", "小阵雨",
-        "Қисқа муддатли ёмғир", "Qisqa muddatli yomgʻir",
+        "Қисқа муддатли ёмғир", "Qisqa muddatli yomgʻir", "Мезгил-мезгили менен жаан",
+        "Борони сусти кӯтоҳмуддат",
     ),
-    81: ("Showers", "Ливень", "Нөсер", "阵雨", "Жала", "Jala"),
-    82: ("Violent showers", "Сильный ливень", "Қатты нөсер", "强阵雨", "Кучли жала", "Kuchli jala"),
+    81: (
+        "Showers", "Ливень", "Нөсер", "阵雨", "Жала", "Jala", "Нөшөрлүү жаан", "Борони кӯтоҳмуддат",
+    ),
+    82: (
+        "Violent showers", "Сильный ливень", "Қатты нөсер", "强阵雨", "Кучли жала", "Kuchli jala",
+        "Катуу нөшөрлүү жаан", "Борони шадиди кӯтоҳмуддат",
+    ),
     85: (
         "Snow showers", "Небольшой ливневый снег", "Өткінші қар", "阵雪", "Қорли жала",
-        "Qorli jala",
+        "Qorli jala", "Мезгил-мезгили менен кар", "Барфи кӯтоҳмуддат",
     ),
     86: (
         "Heavy snow showers", "Сильный ливневый снег", "Қатты өткінші қар", "强阵雪",
-        "Кучли қорли жала", "Kuchli qorli jala",
+        "Кучли қорли жала", "Kuchli qorli jala", "Мезгил-мезгили менен катуу кар",
+        "Барфи шадиди кӯтоҳмуддат",
     ),
-    95: ("Thunderstorm", "Гроза", "Найзағай", "雷阵雨", "Момақалдироқ", "Momaqaldiroq"),
+    95: (
+        "Thunderstorm", "Гроза", "Найзағай", "雷阵雨", "Момақалдироқ", "Momaqaldiroq",
+        "Күн күркүрөө", "Раъду барқ",
+    ),
     96: (
         "Thunderstorm with hail", "Гроза с градом", "Бұршақты найзағай", "雷阵雨伴有冰雹",
-        "Дўлли момақалдироқ", "Doʻlli momaqaldiroq",
+        "Дўлли момақалдироқ", "Doʻlli momaqaldiroq", "Мөндүрлүү күн күркүрөө", "Раъду барқ бо жола",
     ),
     99: (
         "Thunderstorm with heavy hail", "Гроза с сильным градом", "Қатты бұршақты найзағай",
         "雷阵雨伴有强冰雹", "Кучли дўлли момақалдироқ", "Kuchli doʻlli momaqaldiroq",
+        "Катуу мөндүрлүү күн күркүрөө", "Раъду барқ бо жолаи шадид",
     ),
 }  # fmt: skip
-_COLUMNS: Final = {"en": 0, "ru": 1, "kk": 2, "zh": 3, "uz": 4, "uz-Latn": 5}
+_COLUMNS: Final = {"en": 0, "ru": 1, "kk": 2, "zh": 3, "uz": 4, "uz-Latn": 5, "ky": 6, "tg": 7}
 
 # The words of the widget and its reasons, by language tag: en, ru, kk, zh, uz (Uzbek
-# in Cyrillic) and uz-Latn (the Latin alphabet of 1995: oʻ and gʻ with U+02BB MODIFIER
+# in Cyrillic), uz-Latn (the Latin alphabet of 1995: oʻ and gʻ with U+02BB MODIFIER
 # LETTER TURNED COMMA, the tutuq belgisi with U+02BC MODIFIER LETTER APOSTROPHE, the
-# code points Unicode gives those letters).  Kazakh in Latin and Arabic script is
-# written from ``kk`` by rule (:func:`in_language`).
+# code points Unicode gives those letters), ky and tg (Kyrgyz with its ң ө ү, Tajik
+# with its ғ ӣ қ ӯ ҳ ҷ).  A blank is filled in whatever case the sentence puts it, so
+# ky and tg sentences leave a date or a moment where no suffix must follow it:
+# редакция бекиткен (мөөнөтү: ...), not "... чейин", which needs a dative.  Kazakh in
+# Latin and Arabic script is written from ``kk`` by rule (:func:`in_language`).
 
 #: Words of the widget itself (``labels`` of a strip), by language.
 PHRASES: Final[Mapping[str, Mapping[str, str]]] = {
     "rates": {
         "en": "Exchange rates", "ru": "Курсы валют", "kk": "Валюта бағамы", "zh": "汇率",
-        "uz": "Валюта курслари", "uz-Latn": "Valyuta kurslari",
+        "uz": "Валюта курслари", "uz-Latn": "Valyuta kurslari", "ky": "Валюта курстары",
+        "tg": "Қурби асъор",
     },
     "weather": {
         "en": "Weather", "ru": "Погода", "kk": "Ауа райы", "zh": "天气", "uz": "Об-ҳаво",
-        "uz-Latn": "Ob-havo",
+        "uz-Latn": "Ob-havo", "ky": "Аба ырайы", "tg": "Обу ҳаво",
     },
     "sources": {
         "en": "Sources", "ru": "Источники", "kk": "Дереккөздер", "zh": "数据来源",
-        "uz": "Манбалар", "uz-Latn": "Manbalar",
+        "uz": "Манбалар", "uz-Latn": "Manbalar", "ky": "Булактар", "tg": "Манбаъҳо",
     },
     "stale": {
         "en": "Not up to date", "ru": "Данные устарели", "kk": "Деректер ескірген",
         "zh": "数据已过时", "uz": "Маълумот эскирган", "uz-Latn": "Maʼlumot eskirgan",
+        "ky": "Маалымат эскирген", "tg": "Маълумот кӯҳна шудааст",
     },
     "missing": {
         "en": "No data", "ru": "Нет данных", "kk": "Дерек жоқ", "zh": "暂无数据",
-        "uz": "Маълумот йўқ", "uz-Latn": "Maʼlumot yoʻq",
+        "uz": "Маълумот йўқ", "uz-Latn": "Maʼlumot yoʻq", "ky": "Маалымат жок",
+        "tg": "Маълумот нест",
     },
 }  # fmt: skip
 
@@ -205,6 +260,8 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "zh": "尚无数值",
         "uz": "қиймат ҳали йўқ",
         "uz-Latn": "qiymat hali yoʻq",
+        "ky": "азырынча маани жок",
+        "tg": "ҳоло қимат нест",
     },
     "not_refreshed": {
         "en": "last refreshed {ago}",
@@ -213,6 +270,8 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "zh": "最后更新于{ago}",
         "uz": "охирги янгиланиш {ago}",
         "uz-Latn": "oxirgi yangilanish {ago}",
+        "ky": "акыркы жаңыртуу {ago}",
+        "tg": "охирин навсозӣ {ago}",
     },
     "hidden": {
         "en": "hidden as too old: last refreshed {ago}",
@@ -221,6 +280,8 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "zh": "数据过旧，已隐藏：最后更新于{ago}",
         "uz": "эскиргани учун яширилди: охирги янгиланиш {ago}",
         "uz-Latn": "eskirgani uchun yashirildi: oxirgi yangilanish {ago}",
+        "ky": "эскиргени үчүн жашырылды: акыркы жаңыртуу {ago}",
+        "tg": "ҳамчун кӯҳна пинҳон карда шуд: охирин навсозӣ {ago}",
     },
     "rate_outdated": {
         "en": "dated {dated}; a rate for {expected} or later was expected",
@@ -230,6 +291,8 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "uz": "курс санаси {dated}; {expected} ёки ундан кейинги сана учун курс кутилган эди",
         "uz-Latn": "kurs sanasi {dated}; {expected} yoki undan keyingi sana uchun kurs"
         " kutilgan edi",
+        "ky": "курстун датасы {dated}; {expected} же андан кийинки датага курс күтүлгөн",
+        "tg": "қурб барои {dated}; қурб барои {expected} ё баъдтар интизор мерафт",
     },
     "range_outdated": {
         "en": "the range is for {dated}, not today ({today})",
@@ -238,6 +301,8 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "zh": "气温范围为{dated}，不是今天（{today}）",
         "uz": "ҳарорат оралиғи бугунги эмас: {dated} (бугун {today})",
         "uz-Latn": "harorat oraligʻi bugungi emas: {dated} (bugun {today})",
+        "ky": "температура аралыгы бүгүнкү эмес: {dated} (бүгүн {today})",
+        "tg": "доираи ҳарорат барои {dated} аст, на барои имрӯз ({today})",
     },
     "pinned": {
         "en": "pinned by the editors until {until}: {note}",
@@ -246,6 +311,8 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "zh": "编辑部固定至{until}：{note}",
         "uz": "таҳририят {until} гача белгилаган: {note}",
         "uz-Latn": "tahririyat {until} gacha belgilagan: {note}",
+        "ky": "редакция бекиткен (мөөнөтү: {until}): {note}",
+        "tg": "таҳририя то {until} собит кардааст: {note}",
     },
     "held_jump": {
         "en": "{source} published {value}, held back until a second source agrees",
@@ -255,6 +322,8 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "zh": "{source}公布了{value}，在第二个数据来源确认前暂不采用",
         "uz": "{source} {value} эълон қилди; иккинчи манба тасдиқлагунча кўрсатилмайди",
         "uz-Latn": "{source} {value} eʼlon qildi; ikkinchi manba tasdiqlaguncha koʻrsatilmaydi",
+        "ky": "{source} {value} жарыялады; экинчи булак ырастаганча көрсөтүлбөйт",
+        "tg": "{source} {value}-ро нашр кард; то тасдиқи манбаи дуюм нишон дода намешавад",
     },
     "held_jump_editors": {
         "en": "{source} published {value}, held back until the editors confirm it",
@@ -263,6 +332,8 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "zh": "{source}公布了{value}，在编辑部确认前暂不采用",
         "uz": "{source} {value} эълон қилди; таҳририят тасдиқлагунча кўрсатилмайди",
         "uz-Latn": "{source} {value} eʼlon qildi; tahririyat tasdiqlaguncha koʻrsatilmaydi",
+        "ky": "{source} {value} жарыялады; редакция ырастаганча көрсөтүлбөйт",
+        "tg": "{source} {value}-ро нашр кард; то тасдиқи таҳририя нишон дода намешавад",
     },
     "not_shown": {
         "en": "the value cannot be shown",
@@ -271,6 +342,8 @@ REASONS: Final[Mapping[str, Mapping[str, str]]] = {
         "zh": "无法显示该数值",
         "uz": "қийматни кўрсатиб бўлмайди",
         "uz-Latn": "qiymatni koʻrsatib boʻlmaydi",
+        "ky": "маанини көрсөтүү мүмкүн эмес",
+        "tg": "қиматро нишон додан ғайриимкон аст",
     },
 }
 
@@ -353,6 +426,23 @@ def _kazakh_currency(code: str, lang: str) -> str | None:
     return _kazakh(cyrillic, lang) if cyrillic is not None else None
 
 
+#: The names CLDR ``tg`` gets wrong, put right with CLDR ``tg``'s own words: its CNH is
+#: Юани Хитой (офшорӣ), and its names of the countries are Қазоқистон, Ӯзбекистон,
+#: Лаҳистон and Лаос.  Tajik's alphabet (of 1998) has no ў, ь or ц, and writes ӣ, not
+#: й, at the end of an adjective.
+_TAJIK_CURRENCIES: Final[Mapping[str, str]] = {
+    "CNY": "Юани Хитой",  # CLDR: Иенаи хитоӣ, the Chinese yen
+    "KZT": "Тангаи Қазоқистон",  # CLDR: Тангаи Казокистон, к for қ
+    "UZS": "Сӯми Ӯзбекистон",  # CLDR: Сўми Ӯзбекистон, the Uzbek ў for ӯ
+    "PLN": "Злотии Лаҳистон",  # CLDR: Злотии Польша, the Russian name, with ь
+    "LAK": "Кипи Лаос",  # CLDR: Кипи Лаосй, й for ӣ
+}
+
+
+def _tajik_currency(code: str) -> str | None:
+    return _TAJIK_CURRENCIES.get(code) or _cldr_currency(code, "tg")
+
+
 @functools.lru_cache(maxsize=4096)
 def currency_name(code: str, lang: str) -> str:
     """The currency's name in ``lang`` from CLDR; its code where CLDR has none (XDR in kk).
@@ -364,6 +454,8 @@ def currency_name(code: str, lang: str) -> str:
         name = _uzbek_currency(code, lang)
     elif lang.startswith("kk"):
         name = _kazakh_currency(code, lang)
+    elif lang == "tg":
+        name = _tajik_currency(code)
     else:
         name = _cldr_currency(code, BABEL_LOCALES.get(lang, "en"))
     return name if name is not None else code
