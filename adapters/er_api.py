@@ -1,4 +1,4 @@
-"""ExchangeRate-API open access (open.er-api.com): daily rates against USD, crossed into KZT.
+"""ExchangeRate-API open access (open.er-api.com): daily market rates against USD.
 
 Upstream: ``https://open.er-api.com/v6/latest/USD``, no key, documented at
 https://www.exchangerate-api.com/docs/free.  The project's ``upstream-formats.md``
@@ -14,8 +14,11 @@ Terms (https://www.exchangerate-api.com/terms and the docs page above):
 * requests are rate-limited: once an hour is never limited, and past the limit the
   API answers HTTP 429 until a 20-minute reset.
 
-These are an aggregator's market rates, not the National Bank's: every rate here is a
-cross rate (``derived``), X/KZT = rates[KZT] / rates[X].
+These are an aggregator's market rates, not a bank's.  The API gives units of each
+currency per dollar; every rate here is the dollar's price of one unit, 1 / rates[X],
+computed (``derived``) with 28 significant digits.  USD itself is not returned.  The
+core crosses them into the site's base (X/KZT = (X/USD) / (KZT/USD)), and computes
+the change, which the API does not send, from the publication stored before.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ticker import Rate, SourceSettings, UpstreamFormatError
 from ticker.sources import (
     COMPUTED_DIGITS,
+    Calendar,
     Fetcher,
     NoOptions,
     RateList,
@@ -49,8 +53,11 @@ DEFAULT_URL = "https://open.er-api.com/"
 LATEST_PATH = "v6/latest/USD"
 
 _CODE = re.compile(r"[A-Z]{3}")
-# Python's default 28 significant digits: more than any rate the API sends.
-_CROSS = decimal.Context(prec=28)
+# 28 significant digits (Python's default), whatever the process's current context:
+# more than any rate the API sends.
+_INVERSE = decimal.Context(
+    prec=28, traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow]
+)
 # 10000-01-01T00:00Z: the first instant datetime cannot hold.
 _YEAR_10000 = 253_402_300_800
 # Longer texts are cut in messages.
@@ -68,8 +75,12 @@ class _Latest(BaseModel):
 
 
 class ErApiRates:
-    """KZT cross rates from ExchangeRate-API's free daily rates against USD."""
+    """USD rates from ExchangeRate-API's free daily rates against USD."""
 
+    #: Every rate is in US dollars.
+    base: ClassVar[str] = "USD"
+    #: The rates are set around 00:00 UTC every day of the week.
+    calendar: ClassVar[Calendar] = Calendar("UTC", frozenset(range(7)))
     #: The credit its terms ask for wherever the data is shown.
     credit: ClassVar[tuple[str, str]] = (
         "Rates By Exchange Rate API",
@@ -83,6 +94,8 @@ class ErApiRates:
         "zh": "汇率：ExchangeRate-API",
         "uz": "Курслар: ExchangeRate-API",
         "uz-Latn": "Kurslar: ExchangeRate-API",
+        "ky": "Курстар: ExchangeRate-API",
+        "tg": "Қурбҳо: ExchangeRate-API",
     }
 
     def __init__(self, settings: SourceSettings) -> None:
@@ -98,10 +111,10 @@ class ErApiRates:
         return self.parse(body, fetched_at=dt.datetime.now(dt.UTC))
 
     def parse(self, body: bytes, *, fetched_at: dt.datetime) -> RateList:
-        """KZT per unit of every currency in a ``latest/USD`` response but KZT.
+        """USD per unit of every currency in a ``latest/USD`` response but USD.
 
-        A currency whose figure is unusable, or whose cross rate is beyond the
-        bounds, is skipped and the others are kept; without a usable KZT nothing is.
+        A currency whose figure is unusable, or whose inverse is beyond the bounds,
+        is skipped and the others are kept.
         """
         try:
             latest = _Latest.model_validate(self._document(body))
@@ -109,19 +122,16 @@ class ErApiRates:
             raise UpstreamFormatError(self.name, describe(exc)) from exc
         # The rates are set around 00:00 UTC, so the UTC date is the day they are for.
         date = dt.datetime.fromtimestamp(int(latest.time_last_update_unix), dt.UTC).date()
-        problem = date_problem(date, today=fetched_at.astimezone(dt.UTC).date())
+        problem = date_problem(date, today=self.calendar.today(fetched_at))
         if problem is not None:
             raise UpstreamFormatError(self.name, f"time_last_update_unix: {problem}")
-        per_usd, skipped = self._per_usd(latest.rates)
-        kzt = per_usd.pop("KZT", None)
-        if kzt is None:
-            raise UpstreamFormatError(self.name, "no KZT rate: nothing can be crossed into KZT")
-        if not per_usd and not skipped:
-            raise UpstreamFormatError(self.name, "no currency besides KZT")
         rates = []
-        for code, units in per_usd.items():
+        skipped = []
+        for code, units in latest.rates.items():
+            if not _CODE.fullmatch(code) or code == self.base:
+                continue  # a key naming no currency, or the dollar's own 1
             try:
-                rates.append(self._rate(code, kzt, units, date, fetched_at))
+                rates.append(self._rate(code, units, date, fetched_at))
             except UpstreamFormatError as exc:
                 skipped.append(Skipped(code, _shown(units), str(exc)))
         return RateList.usable(self.name, rates, skipped, item="currency")
@@ -133,32 +143,21 @@ class ErApiRates:
             raise UpstreamFormatError(self.name, f"ExchangeRate-API refused the request: {reason}")
         return document
 
-    def _per_usd(self, rates: dict[str, Any]) -> tuple[dict[str, Decimal], list[Skipped]]:
-        """Units of each currency per 1 USD, and those skipped with why.
-
-        Keys that are no currency code are left out; a figure that is no positive
-        number within the bounds is skipped (a bad KZT fails the whole response).
-        """
-        per_usd = {}
-        skipped = []
-        for code, units in rates.items():
-            if not _CODE.fullmatch(code):
-                continue
-            try:
-                per_usd[code] = _units(units)
-            except ValueError as exc:
-                if code == "KZT":  # every rate is crossed through it
-                    raise UpstreamFormatError(self.name, f"{code}: {exc}") from exc
-                skipped.append(Skipped(code, _shown(units), f"{self.name}: {code}: {exc}"))
-        return per_usd, skipped
-
-    def _rate(
-        self, code: str, kzt: Decimal, units: Decimal, date: dt.date, fetched_at: dt.datetime
-    ) -> Rate:
+    def _rate(self, code: str, units: object, date: dt.date, fetched_at: dt.datetime) -> Rate:
+        """The dollar's price of one unit of ``code``, of which ``units`` buy one dollar."""
         try:
-            rate = _CROSS.divide(kzt, units)
+            figure = _units(units)
+        except ValueError as exc:
+            raise UpstreamFormatError(self.name, f"{code}: {exc}") from exc
+        try:
+            rate = _INVERSE.divide(Decimal(1), figure)
             return Rate.cross(
-                code=code, rate=rate, date=date, source=self.name, fetched_at=fetched_at
+                code=code,
+                base=self.base,
+                rate=rate,
+                date=date,
+                source=self.name,
+                fetched_at=fetched_at,
             )
         except ValidationError as exc:
             raise UpstreamFormatError(self.name, f"{code}: {describe(exc)}") from exc
@@ -166,7 +165,7 @@ class ErApiRates:
             raise UpstreamFormatError(self.name, str(exc)) from exc
         # Overflow, or an underflow to zero (figures passed the bounds, so not expected).
         except ArithmeticError as exc:
-            message = f"{code}: {kzt} KZT / {units} is beyond Decimal's range"
+            message = f"{code}: 1 / {figure} is beyond Decimal's range"
             raise UpstreamFormatError(self.name, message) from exc
 
 

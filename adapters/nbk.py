@@ -18,29 +18,25 @@ The official USD rate is fixed at 15:30 Astana time for the next business day
 from __future__ import annotations
 
 import datetime as dt
-import re
 import zoneinfo
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import ClassVar
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
 import aiohttp
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
-from pydantic import ValidationError
 
-from ticker import Direction, Rate, SourceSettings, UpstreamFormatError
-from ticker.sources import (
-    Fetcher,
-    NoOptions,
-    RateList,
-    Skipped,
-    date_problem,
-    describe,
-    join_url,
+from adapters._banks import (
+    CODE,
+    MAX_NUMBER_CHARACTERS,
+    format_errors,
+    keep_prevailing_date,
+    read_date,
+    safe_xml,
+    shown,
 )
+from ticker import Direction, Rate, SourceSettings, UpstreamFormatError
+from ticker.sources import Calendar, Fetcher, NoOptions, RateList, Skipped, join_url
 
 __all__ = [
     "DATED_PATH",
@@ -58,18 +54,17 @@ DATED_PATH = "get_rates.cfm"
 _DIRECTIONS = {"UP": Direction.UP, "DOWN": Direction.DOWN}
 # The short rates.xml feed titled the rouble "RUR" (seen in 2017).
 _RENAMED = {"RUR": "RUB"}
-_CODE = re.compile(r"[A-Z]{3}")
-# pubDate is DD.MM.YY in the 2016 feed and DD.MM.YYYY in later ones.
-_DATE = re.compile(r"(\d{2})\.(\d{2})\.(\d{4}|\d{2})")
 #: The bank dates its rates in Astana's calendar.
 RATES_ZONE = zoneinfo.ZoneInfo("Asia/Almaty")
-#: No published value, change or quant is written with more characters than this
-#: (``-123456789012.1234567890``); a longer text is refused before it is read.
-MAX_NUMBER_CHARACTERS = 24
 
 
 class NbkRates:
     """Official KZT rates from the National Bank of Kazakhstan's feeds."""
+
+    #: Every rate is in tenge.
+    base: ClassVar[str] = "KZT"
+    #: The bank dates its rates in Astana's calendar, for business days.
+    calendar: ClassVar[Calendar] = Calendar("Asia/Almaty")
 
     #: The credit its terms ask for wherever the data is shown.
     credit: ClassVar[tuple[str, str]] = (
@@ -83,6 +78,8 @@ class NbkRates:
         "zh": "官方汇率：哈萨克斯坦国家银行",
         "uz": "Расмий курслар: Қозоғистон Миллий банки",
         "uz-Latn": "Rasmiy kurslar: Qozogʻiston Milliy banki",
+        "ky": "Расмий курстар: Казакстан Улуттук банкы",
+        "tg": "Қурбҳои расмӣ: Бонки миллии Қазоқистон",
     }
 
     def __init__(self, settings: SourceSettings) -> None:
@@ -129,26 +126,16 @@ class NbkRates:
             try:
                 rates.append(self._rate(item, code, date_text, fetched_at, today))
             except UpstreamFormatError as exc:
-                skipped.append(Skipped(code, _shown(item), str(exc)))
+                skipped.append(Skipped(code, shown(item.findtext("description")), str(exc)))
                 first = first or exc
         if first is not None and not rates:
             raise first
         if not rates:
             raise UpstreamFormatError(self.name, "the document has no currency items")
-        current = _feed_date(rates)
-        skipped += [
-            Skipped(rate.code, str(rate.published), f"dated {rate.date}, not {current}")
-            for rate in rates
-            if rate.date != current
-        ]
-        return RateList([rate for rate in rates if rate.date == current], skipped)
+        return keep_prevailing_date(self.name, rates, skipped)
 
     def _items(self, body: bytes) -> list[tuple[Element, str | None]]:
-        try:
-            root = fromstring(body)
-        # An unknown declared encoding raises LookupError, a multi-byte one ValueError.
-        except (ParseError, DefusedXmlException, LookupError, ValueError) as exc:
-            raise UpstreamFormatError(self.name, f"not safe, well-formed XML: {exc}") from exc
+        root = safe_xml(body, self.name)
         # Iterate items only: the channel's own <title> and <description> share their tags.
         if root.tag == "rss":
             return [(item, item.findtext("pubDate")) for item in root.iterfind("channel/item")]
@@ -166,28 +153,25 @@ class NbkRates:
         fetched_at: dt.datetime,
         today: dt.date,
     ) -> Rate:
-        try:
+        with format_errors(self.name, code):
             return Rate.from_published(
                 code=code,
                 published=_number(item, "description"),
                 quant=_quant(item),
-                date=_date(date_text, today),
+                # pubDate is DD.MM.YY in the 2016 feed and DD.MM.YYYY in later ones.
+                date=read_date(date_text, "DD.MM.YYYY or DD.MM.YY", "date", today),
                 change=_number(item, "change") if _text(item, "change", "") else None,
                 direction=_DIRECTIONS.get(_text(item, "index", "").upper(), Direction.FLAT),
                 source=self.name,
                 fetched_at=fetched_at,
             )
-        except ValidationError as exc:
-            raise UpstreamFormatError(self.name, f"{code}: {describe(exc)}") from exc
-        except ValueError as exc:
-            raise UpstreamFormatError(self.name, f"{code}: {exc}") from exc
 
 
 def _code(item: Element) -> str | None:
     """The item's ISO code, or ``None`` for an item that names no currency."""
     title = (item.findtext("title") or "").strip()
     code = _RENAMED.get(title, title)
-    return code if _CODE.fullmatch(code) else None
+    return code if CODE.fullmatch(code) else None
 
 
 def _text(item: Element, tag: str, default: str | None = None) -> str:
@@ -212,36 +196,6 @@ def _number(item: Element, tag: str) -> Decimal:
 def _quant(item: Element) -> int:
     text = _text(item, "quant")
     if not text.isdigit() or len(text) > MAX_NUMBER_CHARACTERS or int(text) == 0:
-        shown = repr(text) if len(text) <= MAX_NUMBER_CHARACTERS else f"of {len(text)} characters"
-        raise ValueError(f"<quant> {shown} is not a positive whole number")
+        written = repr(text) if len(text) <= MAX_NUMBER_CHARACTERS else f"of {len(text)} characters"
+        raise ValueError(f"<quant> {written} is not a positive whole number")
     return int(text)
-
-
-def _date(text: str | None, today: dt.date) -> dt.date:
-    match = _DATE.fullmatch((text or "").strip())
-    if match is None:
-        raise ValueError(f"date {text!r} is not DD.MM.YYYY or DD.MM.YY")
-    day, month, year = match.groups()
-    century = 2000 if len(year) == 2 else 0
-    date = dt.date(century + int(year), int(month), int(day))
-    problem = date_problem(date, today=today)
-    if problem is not None:
-        raise ValueError(problem)
-    return date
-
-
-def _shown(item: Element) -> str:
-    """The item's published value, cut for a message."""
-    text = (item.findtext("description") or "").strip()
-    return text if len(text) <= MAX_NUMBER_CHARACTERS else f"{text[:MAX_NUMBER_CHARACTERS]}…"
-
-
-def _feed_date(rates: list[Rate]) -> dt.date:
-    """The date of the feed: the one most items carry, the newest of a tie.
-
-    Currencies the bank no longer quotes (LVL, EEK, TRL) stay in the feed with the
-    pubDate of their last rate, and one item's odd date must not make the others
-    look old.
-    """
-    counts = Counter(rate.date for rate in rates)
-    return max(counts, key=lambda date: (counts[date], date))

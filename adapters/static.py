@@ -5,6 +5,7 @@ There is no upstream and there are no terms: the values are the adapter's own ke
     rates:
       sources:
         - adapter: static
+          base: KZT               # optional; the currency the values are in (default KZT)
           date: 2026-11-27        # optional; default: today in Asia/Almaty
           rates:
             USD: "445.99"         # short for {published: "445.99"}
@@ -15,8 +16,12 @@ There is no upstream and there are no terms: the values are the adapter's own ke
           cities:
             astana: {temperature: 19, min: 18, max: 20, code: 2}
 
+The values are in ``base``, as a bank publishes in its own currency; the core
+crosses them into the site's ``rates.base`` like any source's.
+
 ``parse`` takes a YAML or JSON document of exactly that shape (without the common
-keys such as ``adapter``), so values handed over as a file are checked like settings.
+keys such as ``adapter``), so values handed over as a file are checked like settings;
+its rates are in the document's own ``base``.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Annotated, Any, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 import aiohttp
 import yaml
@@ -43,6 +48,7 @@ from pydantic import (
 from ticker import City, Direction, Rate, SourceSettings, UpstreamFormatError, Weather
 from ticker.sources import (
     PUBLISHED_DIGITS,
+    Calendar,
     CurrencyCode,
     RateList,
     Skipped,
@@ -52,7 +58,7 @@ from ticker.sources import (
 
 __all__ = ["RATES_ZONE", "StaticRates", "StaticWeather"]
 
-#: Rates are dated in the calendar of the National Bank, as every rates source is.
+#: Rates are dated in the calendar of the National Bank of Kazakhstan, whatever their base.
 RATES_ZONE = zoneinfo.ZoneInfo("Asia/Almaty")
 
 
@@ -77,6 +83,13 @@ class _RatesDocument(_Strict):
         Field(min_length=1),
     ]
     date: dt.date | None = None
+    base: CurrencyCode = "KZT"
+
+    @model_validator(mode="after")
+    def _base_not_quoted(self) -> Self:
+        if self.base in self.rates:
+            raise ValueError(f"{self.base} is the base: it is not quoted in itself")
+        return self
 
 
 class _Reading(_Strict):
@@ -102,9 +115,14 @@ _Document = TypeVar("_Document", _RatesDocument, _WeatherDocument)
 class StaticRates:
     """Rates written in the settings file, as if a source had published them."""
 
+    #: Dated in Asia/Almaty, for business days, as the National Bank of Kazakhstan's.
+    calendar: ClassVar[Calendar] = Calendar("Asia/Almaty")
+
     def __init__(self, settings: SourceSettings) -> None:
         self.name = settings.label
         self._document = _RatesDocument.model_validate(settings.options)
+        #: The currency the configured values are in.
+        self.base: str = self._document.base
 
     async def fetch(self, session: aiohttp.ClientSession, currencies: Sequence[str]) -> list[Rate]:
         """Every configured rate, dated ``date:`` or today in Asia/Almaty."""
@@ -120,18 +138,21 @@ class StaticRates:
         rates, skipped = [], []
         for code, value in document.rates.items():
             try:
-                rates.append(self._rate(code, value, date, fetched_at))
+                rates.append(self._rate(code, value, document.base, date, fetched_at))
             except UpstreamFormatError as exc:
                 skipped.append(Skipped(code, str(value.published), str(exc)))
         return RateList.usable(self.name, rates, skipped, item="rate")
 
-    def _rate(self, code: str, value: _StaticRate, date: dt.date, fetched_at: dt.datetime) -> Rate:
+    def _rate(
+        self, code: str, value: _StaticRate, base: str, date: dt.date, fetched_at: dt.datetime
+    ) -> Rate:
         problem = date_problem(date, today=fetched_at.astimezone(RATES_ZONE).date())
         if problem is not None:
             raise UpstreamFormatError(self.name, f"{code}: {problem}")
         try:
             return Rate.from_published(
                 code=code,
+                base=base,
                 published=value.published,
                 quant=value.quant,
                 change=value.change,

@@ -51,10 +51,12 @@ def rate(
     source: str = "nbk",
     fetched_at: dt.datetime = NOW,
     date: dt.date = dt.date(2026, 11, 28),
+    base: str = "KZT",
 ) -> Rate:
-    """A rate as the National Bank would publish it."""
+    """A rate as the National Bank would publish it (or another bank, in its ``base``)."""
     return Rate.from_published(
         code=code,
+        base=base,
         published=Decimal(published),
         quant=quant,
         change=None if change is None else Decimal(change),

@@ -10,7 +10,7 @@ import pytest
 from ticker import ConfigError, build_sources, load_settings, parse_settings
 from ticker._config import format_duration, parse_duration
 
-from .conftest import SETTINGS_YAML
+from .conftest import SETTINGS_YAML, make_settings
 
 
 def problems_of(text: str) -> list[tuple[str, str]]:
@@ -128,7 +128,8 @@ def test_unknown_adapter_lists_the_available_ones():
     assert problems_of(text) == [
         (
             "rates.sources[0].adapter",
-            "'open-meteo' is not a rates adapter; available: cbr, er-api, nbk, static",
+            "'open-meteo' is not a rates adapter; available: "
+            "cbr, cbu, er-api, nbk, nbkr, nbt, static",
         )
     ]
 
@@ -157,3 +158,12 @@ def test_source_url_must_be_http():
         "{adapter: static, rates", "{adapter: static, url: 'ftp://x', rates"
     )
     assert problems_of(text)[0][0] == "rates.sources[0].url"
+
+
+def test_a_city_without_a_kyrgyz_or_tajik_name_shows_its_russian_one():
+    """ky and tg readers read Cyrillic: the Russian name, before the English one."""
+    settings = make_settings(SETTINGS_YAML)
+    city = settings.weather.cities[0]
+    assert (city.display_name("ky"), city.display_name("tg")) == ("Астана", "Астана")
+    named = city.model_copy(update={"name": {**city.name, "tg": "Остона"}})
+    assert named.display_name("tg") == "Остона"

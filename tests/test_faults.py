@@ -11,6 +11,10 @@ The faults are the transport and format faults an upstream commits, then the poi
 values (numbers and dates that parse but are beyond the bounds), then the upstream
 going away.  A restart in the middle of a poison fault must serve the last good
 strip too, even with a poison value already in the cache.
+
+The neighbouring banks (CBU, NBKR, NBT) publish in their own currencies, which the
+service crosses into KZT; each is run as the only rates source of its own service,
+against its own faults, so that no other bank's rates stand in for the ones readers saw.
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ pytestmark = pytest.mark.slow  # real processes: left out of the unit tier
 
 NBK = (FIXTURES / "nbk_rates_all.xml").read_bytes()
 METEO = (FIXTURES / "open_meteo_astana.json").read_bytes()
+CBU = (FIXTURES / "cbu_json.json").read_bytes()
+NBKR_DAILY = (FIXTURES / "nbkr_daily.xml").read_bytes()
+NBKR_WEEKLY = (FIXTURES / "nbkr_weekly.xml").read_bytes()
+NBT = (FIXTURES / "nbt_export_xml.xml").read_bytes()
 #: Each fault stays on at least this long, and until each faulty upstream was asked twice.
 FAULT_SECONDS = 2.0
 FAULT_MAX_SECONDS = 15.0
@@ -92,6 +100,15 @@ def status_body(code: int, document: dict[str, object]) -> Handler:
 async def good(request: web.Request, data: bytes) -> web.StreamResponse:
     """The upstream working as documented."""
     return web.Response(body=data)
+
+
+def only(path: str, handler: Handler) -> Handler:
+    """``handler`` for requests of ``path``; the good answer for every other path."""
+
+    async def answer(request: web.Request, data: bytes) -> web.StreamResponse:
+        return await (handler if request.path == path else good)(request, data)
+
+    return answer
 
 
 async def silent(request: web.Request, data: bytes) -> web.StreamResponse:
@@ -193,16 +210,22 @@ FAULTS = [*FORMAT_FAULTS, *POISON_FAULTS, *LONG_TEXT_FAULTS, UPSTREAM_DOWN]
 
 
 class Upstreams:
-    """Fake NBK and Open-Meteo whose behaviour the test switches; they count requests."""
+    """Fake NBK and Open-Meteo whose behaviour the test switches; they count requests.
 
-    def __init__(self) -> None:
+    ``good`` is the good body of each rates path: the National Bank's feed unless a
+    neighbouring bank's paths are given.
+    """
+
+    def __init__(self, good: dict[str, bytes] | None = None) -> None:
+        self.good = good or {"/rss/rates_all.xml": NBK}
         self.fault: Fault | None = None
         self.requests = {"rates": 0, "weather": 0}
         self.switched_at = self.exercised_at = time.time()
 
     def app(self) -> web.Application:
         app = web.Application()
-        app.router.add_get("/rss/rates_all.xml", self.rates)
+        for path in self.good:
+            app.router.add_get(path, self.rates)
         app.router.add_get("/v1/forecast", self.forecast)
         return app
 
@@ -236,7 +259,7 @@ class Upstreams:
     async def rates(self, request: web.Request) -> web.StreamResponse:
         self._count("rates")
         handler = self.fault.rates if self.fault and self.fault.rates else good
-        return await handler(request, NBK)
+        return await handler(request, self.good[request.path])
 
     async def forecast(self, request: web.Request) -> web.StreamResponse:
         self._count("weather")
@@ -436,3 +459,113 @@ async def test_a_restart_during_a_poison_fault_serves_the_last_good_strip(tmp_pa
     print("\n" + write_table(rows, "fault-injection-restarts.md"))
     assert all((row.failed, row.lost_or_wrong, row.frozen) == (0, 0, 0) for row in rows), rows
     assert ["rate:EUR is unreadable" in log for log in logs] == [False, True], logs
+
+
+BANK_CONFIG = """
+cache: {{path: {cache}}}
+languages: [en, ru]
+rates:
+  currencies: {currencies}
+  refresh: 1s
+  sources:
+    - {{adapter: {adapter}, url: "{upstream}/", timeout: 1s, retries: 0, max_failures: 2,
+        cooldown: 1s}}
+weather:
+  refresh: 1s
+  cities:
+    - {{id: astana, name: {{en: Astana, ru: Астана}}, latitude: 51.1694, longitude: 71.4491,
+        timezone: Asia/Almaty}}
+  sources:
+    - {{adapter: open-meteo, url: "{upstream}/", timeout: 1s, retries: 0, max_failures: 2,
+        cooldown: 1s}}
+"""
+
+
+def replaced(data: bytes, old: bytes, new: bytes) -> bytes:
+    """``data`` with ``old`` replaced once by ``new``; ``old`` must be there."""
+    assert old in data, old
+    return data.replace(old, new, 1)
+
+
+@dataclass
+class BankRun:
+    """A neighbouring bank as the only rates source of a service, and its faults."""
+
+    adapter: str
+    #: The site's currencies, KZT the base: the bank's own is crossed from its KZT rate.
+    currencies: str
+    good: dict[str, bytes]
+    faults: list[Fault]
+
+
+CBU_LATEST = "/ru/arkhiv-kursov-valyut/json/"
+NBKR_WEEKLY_PATH = "/XML/weekly.xml"
+NBT_EXPORT = "/ru/kurs/export_xml.php"
+BANK_RUNS = [
+    BankRun(
+        "cbu",
+        "[USD, EUR, RUB, UZS, IDR]",
+        {CBU_LATEST: CBU},
+        [
+            Fault("CBU: a JSON object, not an array",
+                  body(b'{"error": "not found"}', "application/json"), None),
+            Fault("CBU: USD Rate 1E+999990",
+                  body(replaced(CBU, b'"Rate":"11988.21"', b'"Rate":"1E+999990"')), None),
+            Fault("CBU: IDR Nominal 0",
+                  body(replaced(CBU, b'"10","Rate":"7.27"', b'"0","Rate":"7.27"')), None),
+            Fault("CBU: KZT dated 31.12.9999 (nothing to cross through)",
+                  body(replaced(CBU, b'"26.88","Diff":"0","Date":"28.11.2026"',
+                                b'"26.88","Diff":"0","Date":"31.12.9999"')), None),
+            Fault("CBU: HTTP 503", status(503), None),
+        ],
+    ),
+    BankRun(
+        "nbkr",
+        "[USD, EUR, RUB, KGS, GBP]",
+        {"/XML/daily.xml": NBKR_DAILY, NBKR_WEEKLY_PATH: NBKR_WEEKLY},
+        [
+            Fault("NBKR: weekly.xml HTTP 500 (daily rates still served)",
+                  only(NBKR_WEEKLY_PATH, status(500)), None),
+            Fault("NBKR: dot decimals", body(NBKR_DAILY.replace(b",", b".")), None),
+            Fault("NBKR: XML bomb", body(XML_BOMB), None),
+            Fault("NBKR: dated 31.12.9999",
+                  body(replaced(NBKR_DAILY, b'Date="27.11.2026"', b'Date="31.12.9999"')), None),
+        ],
+    ),
+    BankRun(
+        "nbt",
+        "[USD, EUR, RUB, TJS, UZS]",
+        {NBT_EXPORT: NBT},
+        [
+            Fault("NBT: KZT Nominal 0 (nothing to cross through)",
+                  body(replaced(NBT, b"<CharCode>KZT</CharCode>\n   <Nominal>10<",
+                                b"<CharCode>KZT</CharCode>\n   <Nominal>0<")), None),
+            Fault("NBT: USD Value NaN", body(replaced(NBT, b">9.4120<", b">NaN<")), None),
+            Fault("NBT: HTML error page with 200", body(HTML_ERROR, "text/html"), None),
+            Fault("NBT: HTTP 429 with Retry-After", status(429, {"Retry-After": "2"}), None),
+        ],
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("run", BANK_RUNS, ids=[run.adapter for run in BANK_RUNS])
+async def test_no_fault_of_a_neighbour_bank_loses_what_readers_see(tmp_path, aiohttp_server, run):
+    """Under every fault of a bank crossed into KZT, every read shows the last good values."""
+    fakes = Upstreams(run.good)
+    server = await aiohttp_server(fakes.app(), host="127.0.0.1")
+    upstream = str(server.make_url("")).rstrip("/")
+    config = tmp_path / f"faults-{run.adapter}.yaml"
+    text = BANK_CONFIG.format(
+        cache=tmp_path / "cache", upstream=upstream, adapter=run.adapter, currencies=run.currencies
+    )
+    config.write_text(text, "utf-8")
+    rows: list[Row] = []
+    async with running_service(config) as service:
+        expected = shown_values(await poll_strip(service.url))
+        for fault in run.faults:
+            fakes.switch(fault)
+            reads, failed, wrong, frozen = await read_while(service.url, expected, fakes)
+            rows.append(Row(fault.name, fakes.faulty_requests(), reads, failed, wrong, frozen))
+    print("\n" + write_table(rows, f"fault-injection-{run.adapter}.md"))
+    assert all((row.failed, row.lost_or_wrong, row.frozen) == (0, 0, 0) for row in rows), rows
+    assert all(row.upstream_requests >= FAULTY_REQUESTS for row in rows), rows

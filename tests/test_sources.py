@@ -28,5 +28,5 @@ def test_join_url_keeps_the_base_path(base, expected):
 
 def test_shipped_adapters_are_registered():
     """The entry points name every shipped adapter under its kind."""
-    assert adapter_names("rates") == ["cbr", "er-api", "nbk", "static"]
+    assert adapter_names("rates") == ["cbr", "cbu", "er-api", "nbk", "nbkr", "nbt", "static"]
     assert adapter_names("weather") == ["met-no", "open-meteo", "openweathermap", "static"]

@@ -293,9 +293,18 @@ Sources = Annotated[list[SourceSettings], Field(min_length=1), AfterValidator(_u
 
 
 class RatesSettings(_Strict):
-    """Which currencies the strip shows, from where, and how often they refresh."""
+    """Which currencies the strip shows, in which base, from where, and how often they refresh."""
 
+    base: CurrencyCode = Field(
+        default="KZT",
+        description="The site's own currency, every rate is quoted in (usd/kzt, usd/uzs...).",
+    )
     currencies: Annotated[list[CurrencyCode], Field(min_length=1), AfterValidator(_unique)]
+    decimals: Annotated[int, Field(ge=0, le=10)] | None = Field(
+        default=None,
+        description="Decimals shown, rounded half up (display only); default: as published, "
+        "at least two.",
+    )
     refresh: Duration = dt.timedelta(hours=1)
     sources: Sources
     max_age: Duration = Field(
@@ -312,6 +321,16 @@ class RatesSettings(_Strict):
         gt=0,
         description="How close (a fraction) a second source must be to confirm a jump.",
     )
+
+    @model_validator(mode="after")
+    def _not_in_itself(self) -> Self:
+        if self.base in self.currencies:
+            raise PydanticCustomError(
+                "base",
+                "{base} is the base: it is not quoted in itself; remove it from currencies",
+                {"base": self.base},
+            )
+        return self
 
 
 class City(_Strict):
@@ -330,7 +349,8 @@ class City(_Strict):
 
     def display_name(self, lang: str) -> str:
         """The city's name in ``lang``; Kazakh scripts from ``kk``, each Uzbek script from the
-        other; else English, else any."""
+        other; in Kyrgyz and Tajik the Russian name (a Cyrillic one the readers share);
+        else English, else any."""
         names = {str(language): name for language, name in self.name.items()}
         if lang in names:
             return names[lang]
@@ -342,6 +362,8 @@ class City(_Strict):
             return uz_latin(names["uz"])
         if lang == "uz" and "uz-Latn" in names:
             return uz_cyrillic(names["uz-Latn"])
+        if lang in ("ky", "tg") and "ru" in names:
+            return names["ru"]
         return names.get("en") or next(iter(names.values()))
 
 
@@ -383,7 +405,7 @@ class Pin(_Strict):
     # The bounds of an upstream's values hold for an editor's too: a typo such as
     # 1E+30 or a naive time would otherwise reach every render.
     value: Annotated[Published, Field(gt=0)] | None = Field(
-        default=None, description="rates: KZT per quant units, as the strip shows it."
+        default=None, description="rates: base units per quant units, as the strip shows it."
     )
     temperature: Celsius | None = Field(default=None, description="weather: current, °C.")
     min: Celsius | None = None

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -42,10 +43,12 @@ from ticker._exceptions import UpstreamFormatError
 __all__ = [
     "COMPUTED_DIGITS",
     "EARLIEST_DATE",
+    "KAZAKHSTAN",
     "MAX_DAYS_AHEAD",
     "MAX_QUANT",
     "PUBLISHED_DIGITS",
     "Attribution",
+    "Calendar",
     "CurrencyCode",
     "DataKind",
     "DecimalBounds",
@@ -173,6 +176,43 @@ Quant = Annotated[int, AfterValidator(_power_of_ten)]
 Day = Annotated[dt.date, AfterValidator(_not_too_old)]
 
 
+@dataclass(frozen=True)
+class Calendar:
+    """Where and for which weekdays a rates source publishes.
+
+    Its rates are dated in ``zone``'s calendar, one publication for each of the
+    ``weekdays`` (Monday is 0); on the other days the last one stays current.
+    """
+
+    zone: str = "Asia/Almaty"
+    weekdays: frozenset[int] = frozenset(range(5))
+
+    def __post_init__(self) -> None:
+        if not self.weekdays or not self.weekdays <= frozenset(range(7)):
+            raise ValueError(f"weekdays must be some of 0..6, got {sorted(self.weekdays)}")
+        zoneinfo.ZoneInfo(self.zone)  # an unknown zone fails here, not at the first render
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        """The zone itself (``zoneinfo`` keeps one instance per key)."""
+        return zoneinfo.ZoneInfo(self.zone)
+
+    def today(self, now: dt.datetime) -> dt.date:
+        """The date at ``now`` in the source's calendar."""
+        return now.astimezone(self.tz).date()
+
+    def last_publication_before(self, day: dt.date) -> dt.date:
+        """The last date before ``day`` the source publishes for."""
+        previous = day - dt.timedelta(days=1)
+        while previous.weekday() not in self.weekdays:
+            previous -= dt.timedelta(days=1)
+        return previous
+
+
+#: The National Bank of Kazakhstan's calendar, and that of a source that names none.
+KAZAKHSTAN = Calendar()
+
+
 class Direction(StrEnum):
     """Direction of a rate against the previous publication."""
 
@@ -182,17 +222,21 @@ class Direction(StrEnum):
 
 
 class Rate(BaseModel):
-    """One official rate: KZT per unit of ``code``, as a source published it."""
+    """One official rate: ``base`` units per unit of ``code``, as a source published it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     code: CurrencyCode
-    base: Literal["KZT"] = "KZT"
-    rate: Computed = Field(description="KZT per ONE unit: published / quant, exact.")
-    published: Computed = Field(description="KZT per `quant` units, the digits as published.")
+    base: CurrencyCode = Field(
+        default="KZT", description="The currency the rate is in: KZT, UZS, KGS, TJS..."
+    )
+    rate: Computed = Field(description="`base` per ONE unit: published / quant, exact.")
+    published: Computed = Field(description="`base` per `quant` units, the digits as published.")
     quant: Quant = Field(description="How many units the published value is for: 1, 10, 100...")
-    change: Published | None = Field(
-        default=None, description="Change of `published` against the previous publication."
+    change: Computed | None = Field(
+        default=None,
+        description="Change of `published` against the previous publication: as the source "
+        "published it, or computed from the previous publication ticker stored.",
     )
     direction: Direction = Direction.FLAT
     date: Day = Field(description="The date the source says the rate applies to.")
@@ -215,14 +259,16 @@ class Rate(BaseModel):
         fetched_at: dt.datetime,
         change: Decimal | None = None,
         direction: Direction = Direction.FLAT,
+        base: str = "KZT",
     ) -> Self:
-        """Build a rate from a published value for ``quant`` units.
+        """Build a rate from a published value for ``quant`` units of ``code`` in ``base``.
 
         Raises :class:`pydantic.ValidationError` for a value or quant beyond the bounds.
         """
         return cls.model_validate(
             {
                 "code": code,
+                "base": base,
                 "rate": _per_unit(published, quant),
                 "published": published,
                 "quant": quant,
@@ -243,13 +289,14 @@ class Rate(BaseModel):
         date: dt.date,
         source: str,
         fetched_at: dt.datetime,
+        base: str = "KZT",
     ) -> Self:
-        """A rate computed from other figures (e.g. through RUB or USD), KZT per one unit.
+        """A rate computed from other figures (e.g. through RUB or USD): ``base`` per one unit.
 
         It is quoted, as the National Bank would, per the smallest power of ten of
-        units that is worth at least 1 KZT (``100 uzs/kzt 3.72``), at most
-        :data:`MAX_QUANT`; ``rate`` keeps every computed digit and only the display
-        rounds.  Raises ``ValueError`` for a rate beyond the bounds.
+        units that is worth at least one unit of ``base`` (``100 uzs/kzt 3.72``), at
+        most :data:`MAX_QUANT`; ``rate`` keeps every computed digit and only the
+        display rounds.  Raises ``ValueError`` for a rate beyond the bounds.
         """
         if not rate.is_finite() or rate <= 0:
             raise ValueError(f"{code}: a cross rate must be a positive number, got {rate}")
@@ -262,10 +309,13 @@ class Rate(BaseModel):
             exponent += 1
         published = _DIVISION.scaleb(rate, exponent)
         if published < SMALLEST_SHOWN:
-            raise ValueError(f"{code}: {MAX_QUANT} units are worth less than {SMALLEST_SHOWN} KZT")
+            raise ValueError(
+                f"{code}: {MAX_QUANT} units are worth less than {SMALLEST_SHOWN} {base}"
+            )
         return cls.model_validate(
             {
                 "code": code,
+                "base": base,
                 "rate": rate,
                 "published": published,
                 "quant": 10**exponent,
@@ -278,8 +328,15 @@ class Rate(BaseModel):
 
     @model_validator(mode="after")
     def _check_rate(self) -> Self:
+        if self.code == self.base:
+            raise ValueError(f"{self.code} is not quoted in itself")
         if not self.derived:
             PUBLISHED_DIGITS.check(self.published)
+            if self.change is not None:
+                try:
+                    PUBLISHED_DIGITS.check(self.change)
+                except ValueError as exc:
+                    raise ValueError(f"change: {exc}") from exc
         if self.published <= 0:
             raise ValueError(f"published value must be a positive number, got {self.published}")
         if self.rate != exact_per_unit(self.published, self.quant):
@@ -288,7 +345,7 @@ class Rate(BaseModel):
 
 
 def exact_per_unit(published: Decimal, quant: int) -> Decimal:
-    """KZT per one unit: ``published / quant``, exact for every power-of-ten quant."""
+    """Base units per one unit: ``published / quant``, exact for every power-of-ten quant."""
     return _DIVISION.divide(published, Decimal(quant))
 
 

@@ -2,8 +2,9 @@
 
 * A value is stale once 1.5 refresh intervals passed without a refresh (half an
   interval of slack covers the scheduler's jitter and a slow upstream).
-* Rates follow the National Bank's publication calendar: the bank publishes for
-  business days, so Friday's rate shown on Saturday or Monday morning is current.
+* Rates follow their bank's publication calendar (the source's
+  :class:`~ticker.sources.Calendar`: its zone and the weekdays it publishes for), so
+  Friday's rate shown on Saturday or Monday morning is current.
 * A city's range is for its local day: after local midnight it is stale.
 * Past ``max_age`` a value is hidden (the strip shows it missing).
 
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from ticker._config import City, RatesSettings, Settings, format_duration
 from ticker._models import Rate, Weather
 from ticker._wire import ReasonCode
+from ticker.sources import calendar_of
 
 __all__ = [
     "RATES_ZONE",
@@ -36,7 +38,6 @@ __all__ = [
     "ReasonValue",
     "age_of",
     "duration_text",
-    "last_business_day_before",
     "last_change",
     "next_change",
     "not_refreshed",
@@ -53,7 +54,6 @@ _MAX_CHANGES = 10_000
 STALE_AFTER_REFRESHES = 1.5
 #: Rates are dated in the National Bank's calendar.
 RATES_ZONE = zoneinfo.ZoneInfo("Asia/Almaty")
-SATURDAY = 5
 
 #: What a reason's words are filled with: a time ago, a date, a moment, or text as it is.
 ReasonValue = dt.timedelta | dt.date | dt.datetime | str
@@ -93,14 +93,6 @@ def duration_text(seconds: float) -> str:
     return format_duration(dt.timedelta(seconds=int(seconds)))
 
 
-def last_business_day_before(day: dt.date) -> dt.date:
-    """The last Monday-to-Friday date before ``day``."""
-    previous = day - dt.timedelta(days=1)
-    while previous.weekday() >= SATURDAY:
-        previous -= dt.timedelta(days=1)
-    return previous
-
-
 def not_refreshed(age: int, code: ReasonCode = ReasonCode.NOT_REFRESHED) -> Reason:
     """A value last refreshed ``age`` seconds ago: stale, or (``HIDDEN``) past ``max_age``."""
     return Reason(code, values={"ago": dt.timedelta(seconds=age)})
@@ -112,9 +104,10 @@ def rate_staleness(
     """Why a shown rate is stale, or None when it is current."""
     if overdue(age, settings.refresh):
         return not_refreshed(age)
-    # Rates follow the publication calendar: the bank publishes for business days,
-    # so Friday's rate shown on Saturday or Monday morning is current.
-    expected = last_business_day_before(now.astimezone(RATES_ZONE).date())
+    # Rates follow their bank's publication calendar: a bank publishes for business
+    # days, so Friday's rate shown on Saturday or Monday morning is current.
+    calendar = calendar_of(settings.sources, rate.source)
+    expected = calendar.last_publication_before(calendar.today(now))
     if rate.date < expected:
         values = {"dated": rate.date, "expected": expected}
         return Reason(ReasonCode.OUTDATED, "rate_outdated", values)
@@ -156,7 +149,12 @@ def next_change(
             moments.append(_over(value.fetched_at, kind.refresh * STALE_AFTER_REFRESHES))
             moments.append(_over(value.fetched_at, kind.max_age))
     moments.extend(pin.until for pin in settings.editorial.pins)  # a pin ends
-    zones = {RATES_ZONE, *(city.zone for city in settings.weather.cities)}
+    calendars = {calendar_of(settings.rates.sources, rate.source) for rate in rates.values()}
+    zones = {
+        RATES_ZONE,
+        *(c.tz for c in calendars),
+        *(city.zone for city in settings.weather.cities),
+    }
     for zone in zones:  # the publication calendar and "today" move at local midnight
         local = now.astimezone(zone)
         midnight = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(), zone)

@@ -12,6 +12,16 @@ constructor validates the adapter's own keys and raises
 :class:`pydantic.ValidationError` (or :class:`~ticker.ConfigError`) when they are
 wrong; it does no I/O.
 
+A rates adapter says which currency it publishes in, ``base`` (``KZT`` for the
+National Bank of Kazakhstan, ``RUB`` for the Bank of Russia), and the calendar its
+rates are dated in, ``calendar`` (a :class:`Calendar`: the zone and the weekdays it
+publishes for; Asia/Almaty, Monday to Friday when it names none).  It returns rates
+in its own base, with the bank's own change where the bank publishes one; the core
+crosses them into the site's ``rates.base`` (:func:`ticker._rates.cross_into`) and
+computes a change the bank does not publish from the publication it stored before.
+``fetch`` is asked for the currencies the site shows plus, when the bases differ,
+the site's base, through which every rate is crossed.
+
 An adapter may declare ``credit = (text, url)``: the attribution its upstream's
 terms ask for wherever the data is shown, in English; the widget links it.  With it,
 ``credit_texts`` may give the same credit in the strip's other languages, by language
@@ -60,8 +70,10 @@ from ticker._exceptions import ConfigError, UpstreamFormatError, describe_proble
 from ticker._http import MAX_BODY_BYTES, Fetcher
 from ticker._models import (
     COMPUTED_DIGITS,
+    KAZAKHSTAN,
     PUBLISHED_DIGITS,
     Attribution,
+    Calendar,
     Rate,
     RateList,
     Skipped,
@@ -73,6 +85,7 @@ __all__ = [
     "COMPUTED_DIGITS",
     "MAX_BODY_BYTES",
     "PUBLISHED_DIGITS",
+    "Calendar",
     "Credit",
     "CurrencyCode",
     "DatedRatesSource",
@@ -86,6 +99,7 @@ __all__ = [
     "adapter_names",
     "attributions",
     "build_sources",
+    "calendar_of",
     "date_problem",
     "describe",
     "join_url",
@@ -98,10 +112,14 @@ _GROUPS: Mapping[DataKind, str] = {"rates": "ticker.rates", "weather": "ticker.w
 
 @runtime_checkable
 class RatesSource(Protocol):
-    """An upstream of official exchange rates against KZT."""
+    """An upstream of official exchange rates against its own ``base`` currency."""
 
     #: The name recorded as the source of every rate this adapter returns.
     name: str
+    #: The currency every rate it returns is in (``Rate.base``).
+    base: str
+    #: The zone its dates are in and the weekdays it publishes for.
+    calendar: Calendar
 
     async def fetch(self, session: aiohttp.ClientSession, currencies: Sequence[str]) -> list[Rate]:
         """Fetch current rates; may return more or fewer currencies than asked for."""
@@ -237,6 +255,28 @@ def _build_kind(
                 for path, message in exc.problems
             )
     return built
+
+
+def calendar_of(entries: Sequence[SourceSettings], source: str) -> Calendar:
+    """The calendar of the configured rates source labelled ``source``.
+
+    A source no longer configured, an editor's pin, or an adapter that names none
+    has the National Bank of Kazakhstan's (:data:`~ticker._models.KAZAKHSTAN`).
+    """
+    for entry in entries:
+        if entry.label == source:
+            return _adapter_calendar(entry.adapter)
+    return KAZAKHSTAN
+
+
+@functools.cache
+def _adapter_calendar(adapter: str) -> Calendar:
+    try:
+        cls = load_adapter("rates", adapter)
+    except (KeyError, ImportError):  # not installed, or broken: building the sources says so
+        return KAZAKHSTAN
+    calendar = getattr(cls, "calendar", KAZAKHSTAN)
+    return calendar if isinstance(calendar, Calendar) else KAZAKHSTAN
 
 
 class Credit(Attribution):

@@ -1,4 +1,4 @@
-"""CbrRates: the Bank of Russia's XML_daily.asp, crossed through RUB into KZT rates."""
+"""CbrRates: the Bank of Russia's XML_daily.asp, native RUB rates crossed into KZT by the core."""
 
 from __future__ import annotations
 
@@ -14,13 +14,17 @@ from pydantic import ValidationError
 
 from adapters.cbr import CbrRates
 from ticker import SourceSettings, UpstreamFormatError, UpstreamUnavailable
+from ticker._rates import CROSS_CONTEXT, cross_into
 from ticker._strip.build import format_published
+from ticker.sources import Calendar, RatesSource
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FETCHED_AT = dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 11, 28)
 #: The fixture's KZT entry: 17,3010 roubles per 100 tenge.
 KZT_VALUE = Decimal("17.3010")
+#: The document's currencies, in its order.
+CODES = ["HUF", "USD", "EUR", "KZT", "KGS", "CNY", "XDR", "TRY", "UZS", "KRW", "JPY"]
 
 HTML_PAGE = (
     b'<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8"><title>404</title></head>'
@@ -68,6 +72,12 @@ def _by_code(body: bytes) -> dict:
     return {rate.code: rate for rate in rates}
 
 
+def _in_kzt(body: bytes) -> dict:
+    """The document's rates crossed into KZT, as the core crosses them."""
+    rates = CbrRates(SourceSettings(adapter="cbr")).parse(body, fetched_at=FETCHED_AT)
+    return {rate.code: rate for rate in cross_into(rates, "KZT", native="RUB", source="cbr")}
+
+
 @pytest.fixture
 def cbr():
     return CbrRates(SourceSettings(adapter="cbr"))
@@ -82,9 +92,37 @@ async def _serve(aiohttp_server, route, handler, **options):
     return server, SourceSettings(adapter="cbr", url=url, retries=0, **options)
 
 
-def test_fixture_gives_the_strip_values():
-    """The reference fixture shows the strip's USD, EUR, RUB and CNY values to two decimals."""
-    rates = _by_code(_fixture("cbr_xml_daily.xml"))
+def test_every_valute_is_a_native_rouble_rate(cbr):
+    """Every Valute gives roubles per unit as published, in the document's order, KZT included."""
+    rates = cbr.parse(_fixture("cbr_xml_daily.xml"), fetched_at=FETCHED_AT)
+    assert [rate.code for rate in rates] == CODES
+    assert {(r.base, r.derived, r.change, r.date, r.source, r.fetched_at) for r in rates} == {
+        ("RUB", False, None, TODAY, "cbr", FETCHED_AT)
+    }
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "nominal"),
+    [
+        ("USD", "77.1607", 1),
+        ("TRY", "23.4567", 10),
+        ("JPY", "51.2345", 100),
+        ("KRW", "57.3000", 1000),
+        ("UZS", "64.0000", 10000),
+        ("KZT", "17.3010", 100),
+    ],
+    ids=["nominal-1", "nominal-10", "nominal-100", "nominal-1000", "nominal-10000", "kzt"],
+)
+def test_value_and_nominal_are_kept_as_published(code, value, nominal):
+    """Value is roubles per Nominal units: kept as published, divided exactly for one unit."""
+    rate = _by_code(_fixture("cbr_xml_daily.xml"))[code]
+    assert (rate.published, rate.quant) == (Decimal(value), nominal)
+    assert rate.rate == Decimal(value) / nominal
+
+
+def test_crossed_into_kzt_gives_the_strip_values():
+    """Crossed into KZT, the fixture shows the strip's USD, EUR, RUB and CNY to two decimals."""
+    rates = _in_kzt(_fixture("cbr_xml_daily.xml"))
     shown = {
         code: format_published(rates[code].published, derived=True)
         for code in ("USD", "EUR", "RUB", "CNY")
@@ -103,16 +141,18 @@ def test_fixture_gives_the_strip_values():
     ],
     ids=["nominal-1", "nominal-10", "nominal-100", "nominal-1000", "nominal-10000"],
 )
-def test_cross_rate_is_exact(code, value, nominal):
-    """X/KZT is (Value / Nominal) / (Value of KZT / 100), every computed digit kept."""
-    rate = _by_code(_fixture("cbr_xml_daily.xml"))[code]
-    assert rate.rate == Decimal(value) / nominal / (KZT_VALUE / 100)
+def test_crossed_into_kzt_is_exact(code, value, nominal):
+    """Crossed into KZT, X/KZT is (Value / Nominal) / (Value of KZT / 100) in 28 digits."""
+    rate = _in_kzt(_fixture("cbr_xml_daily.xml"))[code]
+    per_unit = CROSS_CONTEXT.divide(Decimal(value), nominal)
+    assert rate.rate == CROSS_CONTEXT.divide(per_unit, CROSS_CONTEXT.divide(KZT_VALUE, 100))
+    assert (rate.base, rate.derived) == ("KZT", True)
 
 
-def test_rub_is_100_over_the_kzt_value():
+def test_rub_crossed_into_kzt_is_100_over_the_kzt_value():
     """RUB/KZT is 100 / Value of KZT, because the bank quotes roubles per 100 tenge."""
-    rub = _by_code(_fixture("cbr_xml_daily.xml"))["RUB"]
-    assert rub.rate == 100 / KZT_VALUE
+    rub = _in_kzt(_fixture("cbr_xml_daily.xml"))["RUB"]
+    assert rub.rate == CROSS_CONTEXT.divide(100, KZT_VALUE)
     assert (format_published(rub.published, derived=True), rub.quant) == ("5.78", 1)
 
 
@@ -121,21 +161,22 @@ def test_rub_is_100_over_the_kzt_value():
     [("UZS", 100, "3.70"), ("KRW", 10, "3.31"), ("HUF", 1, "1.24"), ("USD", 1, "445.99")],
     ids=["uzs-per-100", "krw-per-10", "huf-per-1", "usd-per-1"],
 )
-def test_quant_is_chosen_for_small_currencies(code, quant, shown):
+def test_crossing_quotes_small_currencies_per_a_power_of_ten(code, quant, shown):
     """A currency worth less than 1 KZT is quoted per the power of ten that is worth at least 1."""
-    rate = _by_code(_fixture("cbr_xml_daily.xml"))[code]
+    rate = _in_kzt(_fixture("cbr_xml_daily.xml"))[code]
     assert (rate.quant, format_published(rate.published, derived=True)) == (quant, shown)
     assert rate.rate == rate.published / quant
 
 
-def test_every_rate_is_derived_dated_and_kzt_is_left_out(cbr):
-    """RUB comes first, then the document's currencies without KZT, all derived and dated."""
-    rates = cbr.parse(_fixture("cbr_xml_daily.xml"), fetched_at=FETCHED_AT)
-    codes = ["RUB", "HUF", "USD", "EUR", "KGS", "CNY", "XDR", "TRY", "UZS", "KRW", "JPY"]
-    assert [rate.code for rate in rates] == codes
-    assert {(r.derived, r.date, r.source, r.fetched_at) for r in rates} == {
-        (True, TODAY, "cbr", FETCHED_AT)
-    }
+def test_base_and_calendar():
+    """The adapter publishes in RUB and dates in Moscow's calendar, Tuesday to Saturday."""
+    cbr = CbrRates(SourceSettings(adapter="cbr"))
+    assert isinstance(cbr, RatesSource)
+    moscow = Calendar("Europe/Moscow", frozenset({1, 2, 3, 4, 5}))
+    assert (cbr.base, cbr.calendar) == ("RUB", moscow)
+    # On Monday the rate due is Saturday's (it covers Sunday and Monday).
+    assert moscow.last_publication_before(dt.date(2026, 11, 30)) == dt.date(2026, 11, 28)
+    assert set(cbr.credit_texts) == {"ru", "kk", "zh", "uz", "uz-Latn", "ky", "tg"}
 
 
 def test_windows_1251_bytes_are_decoded_by_their_declaration():
@@ -162,14 +203,15 @@ def test_utf8_mirror_document_gives_the_same_rates():
 def test_a_changed_nominal_gives_the_same_rate(value, nominal):
     """TRY went from Nominal 10 to 1 and back: the same price per unit gives the same rate."""
     rates = _by_code(_valcurs(KZT, _valute("TRY", value=value, nominal=nominal)))
-    assert rates["TRY"].rate == Decimal("2.34567") / (KZT_VALUE / 100)
+    assert rates["TRY"].rate == Decimal("2.34567")
 
 
 def test_kzt_nominal_is_read_not_assumed():
-    """Were KZT quoted per 1 tenge, the same price per tenge would give the same rates."""
+    """Were KZT quoted per 1 tenge, the same price per tenge would cross into the same rates."""
     per_one = _valute("KZT", value="0,17301", nominal="1", name="Казахстанский тенге")
-    rate = _by_code(_valcurs(per_one, _valute()))["USD"]
-    assert rate.rate == Decimal("77.1607") / Decimal("0.17301")
+    per_hundred = _in_kzt(_valcurs(KZT, _valute()))
+    assert _in_kzt(_valcurs(per_one, _valute())) == per_hundred
+    assert per_hundred["USD"].rate == CROSS_CONTEXT.divide(Decimal("77.1607"), Decimal("0.17301"))
 
 
 @pytest.mark.parametrize(
@@ -180,7 +222,7 @@ def test_kzt_nominal_is_read_not_assumed():
 def test_value_is_read_with_a_decimal_comma(value, expected):
     """Value is written with a decimal comma, or as a whole number."""
     rate = _by_code(_valcurs(KZT, _valute(value=value)))["USD"]
-    assert rate.rate == Decimal(expected) / (KZT_VALUE / 100)
+    assert rate.rate == Decimal(expected)
 
 
 @pytest.mark.parametrize(
@@ -198,12 +240,13 @@ def test_valcurs_date_is_the_rate_date(date, expected):
 def test_entry_without_a_currency_code_is_skipped():
     """A Valute whose CharCode is no three-letter code is skipped and the rest are kept."""
     rates = _by_code(_valcurs(KZT, _valute(""), _valute("usd"), _valute("EUR")))
-    assert list(rates) == ["RUB", "EUR"]
+    assert list(rates) == ["KZT", "EUR"]
 
 
-def test_document_with_only_kzt_gives_rub():
-    """A document with KZT alone still gives the rouble's rate."""
-    assert list(_by_code(_valcurs(KZT))) == ["RUB"]
+def test_document_with_only_kzt_crosses_into_the_roubles_rate():
+    """A document with KZT alone is KZT's rate, and crossed into KZT the rouble's."""
+    assert list(_by_code(_valcurs(KZT))) == ["KZT"]
+    assert list(_in_kzt(_valcurs(KZT))) == ["RUB"]
 
 
 @pytest.mark.parametrize(
@@ -211,10 +254,12 @@ def test_document_with_only_kzt_gives_rub():
     [_valcurs(_valute(), _valute("EUR")), _valcurs(_valute("KZ"), _valute())],
     ids=["no-kzt", "malformed-kzt-code"],
 )
-def test_document_without_kzt_is_a_format_error(cbr, body):
-    """Without a KZT entry nothing can be crossed into KZT, so the document is refused."""
+def test_document_without_kzt_cannot_be_crossed_into_kzt(cbr, body):
+    """Without a KZT entry the rouble rates stand, but crossing them into KZT is refused."""
+    rates = cbr.parse(body, fetched_at=FETCHED_AT)
+    assert "USD" in {rate.code for rate in rates}
     with pytest.raises(UpstreamFormatError, match=r"^cbr: no KZT rate"):
-        cbr.parse(body, fetched_at=FETCHED_AT)
+        cross_into(rates, "KZT", native="RUB", source="cbr")
 
 
 @pytest.mark.parametrize(
@@ -300,33 +345,48 @@ def test_bad_document_is_a_format_error(cbr, body):
 def test_bad_entry_is_skipped_and_the_others_kept(cbr, valute):
     """An entry with an unusable Value or Nominal is skipped, named, and the others are kept."""
     rates = cbr.parse(_valcurs(KZT, valute, _valute("EUR")), fetched_at=FETCHED_AT)
-    assert sorted(rate.code for rate in rates) == ["EUR", "RUB"]
+    assert [rate.code for rate in rates] == ["KZT", "EUR"]
     [skipped] = rates.skipped
     assert skipped.item == "USD"
     assert skipped.reason.startswith("cbr: USD: <")
     assert len(skipped.value) <= 32
 
 
-def test_an_entry_listed_twice_is_a_format_error(cbr):
-    """A currency listed twice fails the whole document: which entry is right is unknown."""
-    with pytest.raises(UpstreamFormatError, match=r"^cbr: USD: listed twice"):
-        cbr.parse(_valcurs(KZT, _valute(), _valute()), fetched_at=FETCHED_AT)
+def test_an_entry_listed_twice_is_skipped(cbr):
+    """A currency listed twice is skipped, both times; which one is right is unknown."""
+    rates = cbr.parse(_valcurs(KZT, _valute(), _valute("EUR"), _valute()), fetched_at=FETCHED_AT)
+    assert [rate.code for rate in rates] == ["KZT", "EUR"]
+    assert [s.reason for s in rates.skipped] == ["cbr: USD: listed 2 times"] * 2
 
 
 @pytest.mark.parametrize(
     ("valute", "reason"),
     [
-        (_valute(value="999999999999999,9999"), "integer digits"),
-        (_valute(value="0,000000000000001", nominal="999999999"), "worth less than 0.01 KZT"),
+        (_valute(value="999999999999999,9999"), "more than 12 integer digits"),
+        (_valute(value="0,00000000001"), "more than 10 decimals"),
+        (_valute(nominal="10000000"), "power of ten from 1 to 1000000"),
+        (_valute(nominal="3"), "power of ten from 1 to 1000000, got 3"),
     ],
-    ids=["rate-of-1e17", "rate-below-1e-20"],
+    ids=["value-of-1e15", "value-11-decimals", "nominal-10-to-the-7", "nominal-3"],
 )
-def test_cross_rate_beyond_the_bounds_is_skipped(cbr, valute, reason):
-    """A cross rate the bounds refuse (too large, too small) is skipped; RUB is kept."""
+def test_value_beyond_the_bounds_is_skipped(cbr, valute, reason):
+    """A Value or Nominal the bounds refuse is skipped; the others are kept."""
     rates = cbr.parse(_valcurs(KZT, valute), fetched_at=FETCHED_AT)
-    assert [rate.code for rate in rates] == ["RUB"]
+    assert [rate.code for rate in rates] == ["KZT"]
     [skipped] = rates.skipped
     assert (skipped.item, reason in skipped.reason) == ("USD", True)
+
+
+def test_cross_rate_beyond_the_bounds_is_skipped_by_the_crossing():
+    """A rouble rate too small to cross into KZT is skipped there; RUB is still given."""
+    tiny = _valute(value="0,0001", nominal="1000000")
+    rates = CbrRates(SourceSettings(adapter="cbr")).parse(
+        _valcurs(KZT, tiny), fetched_at=FETCHED_AT
+    )
+    crossed = cross_into(rates, "KZT", native="RUB", source="cbr")
+    assert [rate.code for rate in crossed] == ["RUB"]
+    [skipped] = crossed.skipped
+    assert (skipped.item, "worth less than 0.01 KZT" in skipped.reason) == ("USD", True)
 
 
 @pytest.mark.parametrize(
@@ -344,11 +404,14 @@ def test_tomorrows_document_is_read():
     assert rates["USD"].date == dt.date(2026, 11, 29)
 
 
-def test_bad_kzt_entry_is_a_format_error_naming_kzt(cbr):
-    """A KZT entry of zero roubles is refused rather than divided by."""
+def test_bad_kzt_entry_is_one_skipped_item(cbr):
+    """A KZT entry of zero roubles is skipped like any entry, and never divided by."""
     body = _valcurs(_valute("KZT", value="0,0000", nominal="100"), _valute())
-    with pytest.raises(UpstreamFormatError, match=r"^cbr: KZT: <Value> is zero"):
-        cbr.parse(body, fetched_at=FETCHED_AT)
+    rates = cbr.parse(body, fetched_at=FETCHED_AT)
+    assert [rate.code for rate in rates] == ["USD"]
+    assert [(s.item, s.reason) for s in rates.skipped] == [("KZT", "cbr: KZT: <Value> is zero")]
+    with pytest.raises(UpstreamFormatError, match=r"^cbr: no KZT rate"):
+        cross_into(rates, "KZT", native="RUB", source="cbr")
 
 
 @pytest.mark.parametrize(
@@ -358,9 +421,8 @@ def test_bad_kzt_entry_is_a_format_error_naming_kzt(cbr):
         (XML_BOMB, DefusedXmlException),
         (b'<?xml version="1.0" encoding="x-no-such"?><ValCurs/>', LookupError),
         (_valcurs(KZT, date="31.02.2026"), ValueError),
-        (_valcurs(_valute("KZT", value="abc")), ValueError),
     ],
-    ids=["parse-error", "defused", "unknown-encoding", "impossible-date", "value"],
+    ids=["parse-error", "defused", "unknown-encoding", "impossible-date"],
 )
 def test_format_error_keeps_the_low_level_cause(cbr, body, cause):
     """The low-level error is kept as the format error's __cause__."""
@@ -397,7 +459,7 @@ async def test_fetch_reads_xml_daily(aiohttp_server, session):
     _, settings = await _serve(aiohttp_server, "/scripts/XML_daily.asp", handler)
     rates = await CbrRates(settings).fetch(session, ["USD"])
     assert requests == [("/scripts/XML_daily.asp", {})]
-    assert len(rates) == 11
+    assert [rate.code for rate in rates] == CODES
     assert rates[0].fetched_at.tzinfo is not None
 
 
@@ -409,8 +471,8 @@ async def test_fetch_path_option_reads_the_mirror(aiohttp_server, session):
         return web.Response(body=body.encode(), content_type="application/xml")
 
     _, settings = await _serve(aiohttp_server, "/daily_utf8.xml", handler, path="daily_utf8.xml")
-    rates = await CbrRates(settings).fetch(session, ["USD"])
-    assert format_published(rates[0].published, derived=True) == "5.78"
+    rates = {rate.code: rate for rate in await CbrRates(settings).fetch(session, ["USD"])}
+    assert (rates["USD"].rate, rates["KZT"].rate) == (Decimal("77.1607"), Decimal("0.17301"))
 
 
 async def test_fetch_html_page_is_a_format_error(aiohttp_server, session):

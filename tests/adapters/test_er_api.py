@@ -1,4 +1,4 @@
-"""ErApiRates: ExchangeRate-API's open latest/USD rates, crossed into KZT rates."""
+"""ErApiRates: ExchangeRate-API's open latest/USD rates, as USD rates the core crosses into KZT."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from pydantic import ValidationError
 
 from adapters.er_api import ErApiRates
 from ticker import SourceSettings, UpstreamFormatError, UpstreamUnavailable
+from ticker._rates import CROSS_CONTEXT, cross_into
 from ticker._strip.build import format_published
+from ticker.sources import Calendar, RatesSource
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FETCHED_AT = dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.UTC)
@@ -21,6 +23,8 @@ FETCHED_AT = dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.UTC)
 UPDATED = 1795824151
 #: The fixture's KZT per 1 USD.
 KZT_PER_USD = Decimal("445.99")
+#: The fixture's currencies but USD, in its order.
+CODES = ["AED", "CNY", "EUR", "IRR", "JPY", "KGS", "KZT", "RUB", "UZS", "VND"]
 
 HTML_PAGE = (
     b"<!DOCTYPE html><html><head><title>429 Too Many Requests</title></head>"
@@ -47,6 +51,17 @@ def _by_code(body: bytes) -> dict:
     return {rate.code: rate for rate in rates}
 
 
+def _in_kzt(body: bytes) -> dict:
+    """The response's rates crossed into KZT, as the core crosses them."""
+    rates = ErApiRates(SourceSettings(adapter="er-api")).parse(body, fetched_at=FETCHED_AT)
+    return {rate.code: rate for rate in cross_into(rates, "KZT", native="USD", source="er-api")}
+
+
+def _inverse(units: str) -> Decimal:
+    """The dollar's price of one unit, of which ``units`` buy a dollar, in 28 digits."""
+    return CROSS_CONTEXT.divide(Decimal(1), Decimal(units))
+
+
 @pytest.fixture
 def er_api():
     return ErApiRates(SourceSettings(adapter="er-api"))
@@ -60,9 +75,39 @@ async def _serve(aiohttp_server, route, handler):
     return server, SourceSettings(adapter="er-api", url=str(server.make_url("/")), retries=0)
 
 
-def test_fixture_gives_the_strip_values():
-    """The reference fixture shows the strip's USD, EUR, RUB and CNY values to two decimals."""
-    rates = _by_code(_fixture("er_api_latest_usd.json"))
+def test_every_rate_is_the_dollars_price_of_one_unit(er_api):
+    """Every currency but USD comes back in the response's order, in USD, derived and dated."""
+    rates = er_api.parse(_fixture("er_api_latest_usd.json"), fetched_at=FETCHED_AT)
+    assert [rate.code for rate in rates] == CODES
+    assert {(r.base, r.derived, r.change, r.date, r.source, r.fetched_at) for r in rates} == {
+        ("USD", True, None, dt.date(2026, 11, 28), "er-api", FETCHED_AT)
+    }
+
+
+@pytest.mark.parametrize(
+    ("code", "per_usd"),
+    [("EUR", "0.91667"), ("KZT", "445.99"), ("IRR", "42000"), ("UZS", "12650.5")],
+    ids=["eur", "kzt", "irr", "uzs"],
+)
+def test_rate_is_the_inverse_of_units_per_dollar(code, per_usd):
+    """X/USD is 1 / rates[X], from the digits as sent, in 28 significant digits."""
+    assert _by_code(_fixture("er_api_latest_usd.json"))[code].rate == _inverse(per_usd)
+
+
+@pytest.mark.parametrize(
+    ("code", "quant", "shown"),
+    [("EUR", 1, "1.09"), ("KZT", 1000, "2.24"), ("JPY", 1000, "6.66"), ("IRR", 100000, "2.38")],
+    ids=["eur-per-1", "kzt-per-1000", "jpy-per-1000", "irr-per-100000"],
+)
+def test_quant_is_chosen_for_small_currencies(code, quant, shown):
+    """A currency worth less than 1 USD is quoted per the power of ten that is worth at least 1."""
+    rate = _by_code(_fixture("er_api_latest_usd.json"))[code]
+    assert (rate.quant, format_published(rate.published, derived=True)) == (quant, shown)
+
+
+def test_crossed_into_kzt_gives_the_strip_values():
+    """Crossed into KZT, the fixture shows the strip's USD, EUR, RUB and CNY to two decimals."""
+    rates = _in_kzt(_fixture("er_api_latest_usd.json"))
     shown = {
         code: format_published(rates[code].published, derived=True)
         for code in ("USD", "EUR", "RUB", "CNY")
@@ -72,46 +117,35 @@ def test_fixture_gives_the_strip_values():
 
 @pytest.mark.parametrize(
     ("code", "per_usd"),
-    [("USD", "1"), ("EUR", "0.91667"), ("RUB", "77.16"), ("UZS", "12650.5")],
-    ids=["base", "eur", "rub", "uzs"],
+    [("EUR", "0.91667"), ("RUB", "77.16"), ("UZS", "12650.5"), ("VND", "25400")],
+    ids=["eur", "rub", "uzs", "vnd"],
 )
-def test_cross_rate_is_exact(code, per_usd):
-    """X/KZT is rates[KZT] / rates[X], from the digits as sent, every computed digit kept."""
-    rate = _by_code(_fixture("er_api_latest_usd.json"))[code]
-    assert rate.rate == KZT_PER_USD / Decimal(per_usd)
+def test_crossed_into_kzt_is_exact(code, per_usd):
+    """Crossed into KZT, X/KZT is (X/USD) / (KZT/USD), each a 28-digit quotient."""
+    rate = _in_kzt(_fixture("er_api_latest_usd.json"))[code]
+    assert rate.rate == CROSS_CONTEXT.divide(_inverse(per_usd), _inverse("445.99"))
+    assert (rate.base, rate.derived) == ("KZT", True)
 
 
-def test_usd_is_the_kzt_rate_itself():
-    """USD/KZT is rates[KZT] exactly, quoted per one dollar."""
-    usd = _by_code(_fixture("er_api_latest_usd.json"))["USD"]
-    assert (usd.rate, usd.published, usd.quant) == (KZT_PER_USD, KZT_PER_USD, 1)
+def test_usd_crossed_into_kzt_is_the_kzt_figure():
+    """USD/KZT is 1 / (1 / rates[KZT]): 445.99 again, to 28 digits."""
+    usd = _in_kzt(_fixture("er_api_latest_usd.json"))["USD"]
+    assert usd.rate == CROSS_CONTEXT.divide(Decimal(1), _inverse("445.99")) == KZT_PER_USD
+    assert usd.quant == 1
 
 
-@pytest.mark.parametrize(
-    ("code", "quant", "shown"),
-    [("UZS", 100, "3.53"), ("IRR", 100, "1.06"), ("VND", 100, "1.76"), ("JPY", 1, "2.97")],
-    ids=["uzs-per-100", "irr-per-100", "vnd-per-100", "jpy-per-1"],
-)
-def test_quant_is_chosen_for_small_currencies(code, quant, shown):
-    """A currency worth less than 1 KZT is quoted per the power of ten that is worth at least 1."""
-    rate = _by_code(_fixture("er_api_latest_usd.json"))[code]
-    assert (rate.quant, format_published(rate.published, derived=True)) == (quant, shown)
-
-
-def test_every_rate_is_derived_dated_and_kzt_is_left_out(er_api):
-    """Every currency but KZT comes back in the response's order, derived and dated."""
-    rates = er_api.parse(_fixture("er_api_latest_usd.json"), fetched_at=FETCHED_AT)
-    codes = ["USD", "AED", "CNY", "EUR", "IRR", "JPY", "KGS", "RUB", "UZS", "VND"]
-    assert [rate.code for rate in rates] == codes
-    assert {(r.derived, r.date, r.source, r.fetched_at) for r in rates} == {
-        (True, dt.date(2026, 11, 28), "er-api", FETCHED_AT)
-    }
+def test_base_and_calendar():
+    """The adapter publishes in USD and dates in UTC, every day of the week."""
+    er_api = ErApiRates(SourceSettings(adapter="er-api"))
+    assert isinstance(er_api, RatesSource)
+    assert (er_api.base, er_api.calendar) == ("USD", Calendar("UTC", frozenset(range(7))))
+    assert set(er_api.credit_texts) == {"ru", "kk", "zh", "uz", "uz-Latn", "ky", "tg"}
 
 
 def test_digits_are_kept_as_sent():
     """A value with more digits than a float holds is used exactly as written."""
-    rates = _by_code(_latest({"KZT": "445.990000000000000001", "EUR": "0.1"}))
-    assert rates["EUR"].rate == Decimal("4459.90000000000000001")
+    rates = _by_code(_latest({"EUR": "0.100000000000000000001"}))
+    assert rates["EUR"].rate == _inverse("0.100000000000000000001") != Decimal(10)
 
 
 @pytest.mark.parametrize(
@@ -126,7 +160,7 @@ def test_digits_are_kept_as_sent():
 def test_date_is_the_utc_date_of_the_last_update(updated, date):
     """The rates' date is the UTC calendar date of time_last_update_unix."""
     rates = _by_code(_latest({"KZT": "445.99", "USD": "1"}, time_last_update_unix=updated))
-    assert rates["USD"].date == date
+    assert rates["KZT"].date == date
 
 
 @pytest.mark.parametrize(
@@ -137,7 +171,7 @@ def test_date_is_the_utc_date_of_the_last_update(updated, date):
 def test_key_that_is_no_currency_code_is_skipped(code):
     """A key that is not three upper-case letters is skipped, whatever its value."""
     rates = _by_code(_latest({"KZT": "445.99", code: '"n/a"', "EUR": "0.91667"}))
-    assert list(rates) == ["EUR"]
+    assert list(rates) == ["KZT", "EUR"]
 
 
 def test_error_body_with_200_is_a_format_error_naming_the_error_type(er_api):
@@ -152,14 +186,16 @@ def test_error_body_with_200_is_a_format_error_naming_the_error_type(er_api):
     "body",
     [
         _latest({"EUR": "0.91667", "USD": "1"}),
-        _latest({"kzt": "445.99", "USD": "1"}),
+        _latest({"kzt": "445.99", "EUR": "0.91667", "USD": "1"}),
     ],
     ids=["absent", "lower-case"],
 )
-def test_response_without_kzt_is_a_format_error(er_api, body):
-    """Without a KZT rate nothing can be crossed into KZT, so the response is refused."""
+def test_response_without_kzt_cannot_be_crossed_into_kzt(er_api, body):
+    """Without a KZT rate the dollar rates stand, but crossing them into KZT is refused."""
+    rates = er_api.parse(body, fetched_at=FETCHED_AT)
+    assert [rate.code for rate in rates] == ["EUR"]
     with pytest.raises(UpstreamFormatError, match=r"^er-api: no KZT rate"):
-        er_api.parse(body, fetched_at=FETCHED_AT)
+        cross_into(rates, "KZT", native="USD", source="er-api")
 
 
 @pytest.mark.parametrize(
@@ -182,7 +218,7 @@ def test_response_without_kzt_is_a_format_error(er_api, body):
         _latest(time_last_update_unix=0),
         _latest(time_last_update_unix=10**12),
         json.dumps({"result": "success", "base_code": "USD", "time_last_update_unix": 1}).encode(),
-        _latest({"KZT": "445.99"}),
+        _latest({"USD": "1"}),
         _latest({}),
     ],
     ids=[
@@ -203,7 +239,7 @@ def test_response_without_kzt_is_a_format_error(er_api, body):
         "time-zero",
         "time-beyond-year-9999",
         "no-rates",
-        "kzt-only",
+        "usd-only",
         "empty-rates",
     ],
 )
@@ -233,17 +269,21 @@ def test_bad_value_is_skipped_and_the_others_kept(er_api, value):
     rates = er_api.parse(
         _latest({"KZT": "445.99", "USD": "1", "EUR": value}), fetched_at=FETCHED_AT
     )
-    assert [rate.code for rate in rates] == ["USD"]
+    assert [rate.code for rate in rates] == ["KZT"]
     [skipped] = rates.skipped
     assert (skipped.item, skipped.reason.startswith("er-api: EUR: ")) == ("EUR", True)
     assert len(skipped.value) <= 33
 
 
 @pytest.mark.parametrize("value", ["0", "NaN", "1e999999"], ids=["zero", "nan", "1e999999"])
-def test_bad_kzt_is_a_format_error(er_api, value):
-    """Without a usable KZT nothing can be crossed: the response fails, naming KZT."""
-    with pytest.raises(UpstreamFormatError, match=r"^er-api: KZT: "):
-        er_api.parse(_latest({"KZT": value, "EUR": "0.91667"}), fetched_at=FETCHED_AT)
+def test_bad_kzt_is_one_skipped_item(er_api, value):
+    """A bad KZT is skipped like any currency; only the crossing into KZT then fails."""
+    rates = er_api.parse(_latest({"KZT": value, "EUR": "0.91667"}), fetched_at=FETCHED_AT)
+    assert [rate.code for rate in rates] == ["EUR"]
+    assert [skipped.item for skipped in rates.skipped] == ["KZT"]
+    assert rates.skipped[0].reason.startswith("er-api: KZT: ")
+    with pytest.raises(UpstreamFormatError, match=r"^er-api: no KZT rate"):
+        cross_into(rates, "KZT", native="USD", source="er-api")
 
 
 @pytest.mark.parametrize(
@@ -252,14 +292,14 @@ def test_bad_kzt_is_a_format_error(er_api, value):
         ({"KZT": "445.99", "USD": "1", "EUR": "1e-999999"}, "decimals"),
         ({"KZT": "445.99", "USD": "1", "EUR": "1e999999"}, "integer digits"),
         ({"KZT": "445.99", "USD": "1", "EUR": "1e-12"}, "integer digits"),
-        ({"KZT": "445.99", "USD": "1", "EUR": "1e11"}, "worth less than 0.01 KZT"),
+        ({"KZT": "445.99", "USD": "1", "EUR": "1e11"}, "worth less than 0.01 USD"),
     ],
-    ids=["exponent-underflow", "exponent-overflow", "quotient-too-large", "quotient-too-small"],
+    ids=["exponent-underflow", "exponent-overflow", "inverse-too-large", "inverse-too-small"],
 )
-def test_figure_or_quotient_beyond_the_bounds_is_skipped(er_api, rates, reason):
-    """A huge exponent is refused on its digits, before any division; so is an absurd quotient."""
+def test_figure_or_inverse_beyond_the_bounds_is_skipped(er_api, rates, reason):
+    """A huge exponent is refused on its digits, before any division; so is an absurd inverse."""
     parsed = er_api.parse(_latest(rates), fetched_at=FETCHED_AT)
-    assert [rate.code for rate in parsed] == ["USD"]
+    assert [rate.code for rate in parsed] == ["KZT"]
     [skipped] = parsed.skipped
     assert skipped.item == "EUR"
     assert reason in skipped.reason
@@ -307,7 +347,7 @@ async def test_fetch_reads_latest_usd(aiohttp_server, session):
     _, settings = await _serve(aiohttp_server, "/v6/latest/USD", handler)
     rates = await ErApiRates(settings).fetch(session, ["USD"])
     assert requests == [("/v6/latest/USD", {})]
-    assert len(rates) == 10
+    assert [rate.code for rate in rates] == CODES
     assert rates[0].fetched_at.tzinfo is not None
 
 

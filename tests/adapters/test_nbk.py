@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from adapters.nbk import NbkRates
 from ticker import Direction, SourceSettings, UpstreamFormatError, UpstreamUnavailable
+from ticker.sources import Calendar, DatedRatesSource
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FETCHED_AT = dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.UTC)
@@ -311,7 +312,7 @@ def test_an_odd_date_within_the_window_does_not_make_the_feed_old(nbk):
     rates = nbk.parse(feed, fetched_at=FETCHED_AT)
     assert [rate.code for rate in rates] == ["USD", "EUR"]
     [skipped] = rates.skipped
-    assert (skipped.item, skipped.reason) == ("CNY", "dated 2026-11-29, not 2026-11-28")
+    assert (skipped.item, skipped.reason) == ("CNY", "nbk: CNY: dated 2026-11-29, not 2026-11-28")
 
 
 def test_dead_currencies_are_named_among_the_skipped(nbk):
@@ -350,6 +351,18 @@ def test_garbage_number_cause_is_invalid_operation(nbk):
     with pytest.raises(UpstreamFormatError) as info:
         nbk.parse(_rss(_item(value="abc")), fetched_at=FETCHED_AT)
     assert isinstance(info.value.__cause__.__cause__, InvalidOperation)
+
+
+def test_base_calendar_and_credit():
+    """The adapter publishes in KZT, dates in Astana Monday to Friday, credits in 8 languages."""
+    nbk = NbkRates(SourceSettings(adapter="nbk"))
+    assert isinstance(nbk, DatedRatesSource)
+    assert (nbk.base, nbk.calendar) == ("KZT", Calendar("Asia/Almaty", frozenset(range(5))))
+    assert set(nbk.credit_texts) == {"ru", "kk", "zh", "uz", "uz-Latn", "ky", "tg"}
+    assert all(
+        rate.base == "KZT"
+        for rate in nbk.parse(_fixture("nbk_rates_all.xml"), fetched_at=FETCHED_AT)
+    )
 
 
 def test_unknown_option_is_refused():

@@ -12,6 +12,8 @@ from pydantic import ValidationError
 
 from adapters.static import RATES_ZONE, StaticRates, StaticWeather
 from ticker import City, Direction, SourceSettings, UpstreamFormatError
+from ticker._rates import CROSS_CONTEXT, cross_into
+from ticker.sources import Calendar, RatesSource
 
 # 20:00 UTC on the 27th is already the 28th in Astana (UTC+5).
 FETCHED_AT = dt.datetime(2026, 11, 27, 20, 0, tzinfo=dt.UTC)
@@ -62,6 +64,55 @@ async def test_rates_come_from_the_settings(session):
     assert {(rate.date, rate.source) for rate in rates.values()} == {
         (dt.date(2026, 11, 27), "static")
     }
+
+
+def test_values_are_in_kzt_by_default():
+    """Without base:, the values are tenge, as the adapter's base says."""
+    source = _rates_source(rates={"USD": "445.99"})
+    [rate] = source.parse(b"rates: {USD: '445.99'}", fetched_at=FETCHED_AT)
+    assert (source.base, rate.base) == ("KZT", "KZT")
+
+
+async def test_base_option_names_the_currency_of_the_values(session):
+    """With base: UZS the values are soum, and the core crosses them like a bank's."""
+    source = _rates_source(base="UZS", rates={"USD": "11988.21", "KZT": "26.88"})
+    rates = await source.fetch(session, ["USD", "KZT"])
+    assert source.base == "UZS"
+    assert {(rate.code, rate.base, rate.rate) for rate in rates} == {
+        ("USD", "UZS", Decimal("11988.21")),
+        ("KZT", "UZS", Decimal("26.88")),
+    }
+    crossed = {r.code: r for r in cross_into(rates, "KZT", native=source.base, source="static")}
+    assert crossed["USD"].rate == CROSS_CONTEXT.divide(Decimal("11988.21"), Decimal("26.88"))
+
+
+def test_a_document_with_its_own_base_is_in_that_base():
+    """parse reads base: from the document, as the settings would give it."""
+    source = _rates_source(rates={"USD": "445.99"})
+    [rate] = source.parse(b"base: KGS\nrates: {USD: '87.45'}", fetched_at=FETCHED_AT)
+    assert (rate.base, rate.rate) == ("KGS", Decimal("87.45"))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"base": "UZS", "rates": {"UZS": "1"}},
+        {"base": "uzs", "rates": {"USD": "1"}},
+        {"base": "SOUM", "rates": {"USD": "1"}},
+    ],
+    ids=["base-quoted-in-itself", "lower-case", "not-a-code"],
+)
+def test_bad_base_is_refused_when_built(options):
+    """A base that is no currency code, or that is quoted in itself, is a settings error."""
+    with pytest.raises(ValidationError, match=r"base|quoted in itself"):
+        _rates_source(**options)
+
+
+def test_calendar_is_almaty_monday_to_friday():
+    """Static rates are dated in Asia/Almaty for business days, whatever their base."""
+    source = _rates_source(base="UZS", rates={"USD": "11988.21"})
+    assert isinstance(source, RatesSource)
+    assert source.calendar == Calendar("Asia/Almaty", frozenset(range(5)))
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 
 Every date is asked, one request at a time with a pause between two, oldest
 first; a failed date is reported, never fatal.  The first configured rates source
-that is a :class:`~ticker.sources.DatedRatesSource` is used.
+that is a :class:`~ticker.sources.DatedRatesSource` is used, its rates crossed into
+the site's ``rates.base`` as the refresher crosses them.
 
 Usage::
 
@@ -24,6 +25,7 @@ import aiohttp
 from ticker._config import Settings
 from ticker._data.history import History
 from ticker._exceptions import ConfigError
+from ticker._rates import cross_into
 from ticker.sources import DatedRatesSource, SourceSet
 
 __all__ = ["BackfillReport", "backfill", "dated_source"]
@@ -42,7 +44,7 @@ def dated_source(sources: SourceSet) -> DatedRatesSource:
     names = ", ".join(source.name for source in sources.rates)
     raise ConfigError(
         "<settings>",
-        [("rates.sources", f"no source can fetch a past date ({names}); add nbk")],
+        [("rates.sources", f"no source can fetch a past date ({names}); add nbk, cbu or nbt")],
     )
 
 
@@ -96,14 +98,18 @@ async def backfill(
     source = dated_source(sources)
     name = source.name
     report = BackfillReport(source=name)
-    currencies = settings.rates.currencies
+    currencies, base = settings.rates.currencies, settings.rates.base
+    native = getattr(source, "base", "KZT")
+    ask = currencies if native == base else [*currencies, base]
     for offset in range(days - 1, -1, -1):
         if report.asked:
             await sleep(delay.total_seconds())
         day = today - dt.timedelta(days=offset)
         report.asked.append(day)
         try:
-            rates = await source.fetch_on(session, currencies, day)
+            rates = cross_into(
+                await source.fetch_on(session, ask, day), base, native=native, source=name
+            )
         except Exception as exc:  # adapters raise UpstreamError; a broken one must not stop us
             report.failures.append((day, str(exc)))
             log.warning("backfill %s from %s failed: %s", day, name, exc)

@@ -163,9 +163,13 @@ class Store:
     def __init__(self, backend: CacheBackend) -> None:
         self.backend = backend
 
-    def rates(self, codes: Sequence[str]) -> dict[str, Rate]:
-        """The cached rate of each code that has one."""
-        return self._load(Rate, "rate", codes)
+    def rates(self, codes: Sequence[str], *, base: str = "KZT") -> dict[str, Rate]:
+        """The cached rate in ``base`` of each code that has one.
+
+        A rate in another base (stored before the site's base changed) is absent:
+        the next refresh replaces it.
+        """
+        return _in_base(self._load(Rate, "rate", codes), base)
 
     def weather(self, city_ids: Sequence[str]) -> dict[str, Weather]:
         """The cached weather of each city that has one."""
@@ -182,9 +186,9 @@ class Store:
         items |= {f"held:{r.code}": r.model_dump_json().encode() for r in held}
         self.backend.write(items, delete=[f"held:{code}" for code in accepted])
 
-    def held_rates(self, codes: Sequence[str]) -> dict[str, Rate]:
-        """The rate held back for each code that has one, awaiting confirmation."""
-        return self._load(Rate, "held", codes)
+    def held_rates(self, codes: Sequence[str], *, base: str = "KZT") -> dict[str, Rate]:
+        """The rate in ``base`` held back for each code that has one, awaiting confirmation."""
+        return _in_base(self._load(Rate, "held", codes), base)
 
     def put_weather(self, readings: Iterable[Weather]) -> None:
         """Store weather readings, replacing those of the same cities."""
@@ -272,6 +276,10 @@ class Store:
             except (ValueError, ArithmeticError) as exc:
                 _log_refused(f"{prefix}:{name}", hash(value), _first_problem(exc))
         return loaded
+
+
+def _in_base(rates: dict[str, Rate], base: str) -> dict[str, Rate]:
+    return {code: rate for code, rate in rates.items() if rate.base == base}
 
 
 def _dated_by_now(value: _M) -> _M:

@@ -99,7 +99,9 @@ def _entries(raw: bytes | None) -> list[AuditItem]:
 
 
 def _same_publication(a: Rate, b: Rate) -> bool:
-    return (a.rate, a.quant, a.source, a.derived) == (b.rate, b.quant, b.source, b.derived)
+    return (a.rate, a.base, a.quant, a.source, a.derived) == (
+        b.rate, b.base, b.quant, b.source, b.derived
+    )  # fmt: skip
 
 
 def _index_key(code: str) -> str:
@@ -239,8 +241,14 @@ class History:
         today = rates_today(self.clock()) if self.clock is not None else newest
         return today - self.settings.retention
 
-    def rates(self, code: str, start: dt.date, end: dt.date) -> list[Rate]:
-        """The publications of ``code`` dated ``start`` to ``end`` inclusive, in date order."""
+    def rates(
+        self, code: str, start: dt.date, end: dt.date, *, base: str | None = None
+    ) -> list[Rate]:
+        """The publications of ``code`` dated ``start`` to ``end`` inclusive, in date order.
+
+        With ``base``, only those in that currency: a date recorded before the site's
+        base changed counts as absent.
+        """
         raw_index = self.backend.get_many([_index_key(code)]).get(_index_key(code))
         days = [day for day in _dates(raw_index) if start <= day <= end]
         raw = self.backend.get_many([_rate_key(code, day) for day in days])
@@ -250,19 +258,22 @@ class History:
             if value is None:
                 continue
             try:
-                found.append(Rate.model_validate_json(value))
+                rate = Rate.model_validate_json(value)
             except ValidationError:
                 continue  # written by an incompatible version: treat as absent
+            if base is None or rate.base == base:
+                found.append(rate)
         return found
 
     def series(
-        self, codes: Sequence[str], *, today: dt.date, days: int
+        self, codes: Sequence[str], *, today: dt.date, days: int, base: str = "KZT"
     ) -> dict[str, list[Decimal]]:
-        """Each code's rates of its last ``days`` publications, oldest first, if two or more."""
+        """Each code's rates in ``base`` of its last ``days`` publications, oldest first,
+        if two or more."""
         start = today - dt.timedelta(days=days - 1)
         found = {}
         for code in codes:
-            values = [rate.rate for rate in self.rates(code, start, today)]
+            values = [rate.rate for rate in self.rates(code, start, today, base=base)]
             if len(values) >= 2:
                 found[code] = values
         return found

@@ -2,8 +2,12 @@
 
 The refresher is a thin coordinator.  Sources are tried in configured order for
 each item still missing, so a currency absent from the first source can come from
-the next.  Only values that were fetched and validated are written; a failed
-source never removes or overwrites what the cache already holds.
+the next.  Each source's rates are crossed into the site's ``rates.base``
+(:func:`ticker._rates.cross_into`), so every bank is a fallback for every other, and
+a rate whose bank publishes no change gets one against the publication stored
+before it (:func:`ticker._rates.with_change`).  Only values that were fetched and
+validated are written; a failed source never removes or overwrites what the cache
+already holds.
 
 Usage::
 
@@ -32,9 +36,9 @@ from ticker._config import City, DataKind, Settings
 from ticker._data.cache import Store
 from ticker._exceptions import UpstreamError, UpstreamFormatError
 from ticker._models import Rate, RateList, Weather, out_of_bounds
-from ticker._staleness import RATES_ZONE
+from ticker._rates import cross_into, with_change
 from ticker._text import bounded
-from ticker.sources import SourceSet, WeatherSource
+from ticker.sources import RatesSource, SourceSet, WeatherSource, calendar_of
 
 __all__ = [
     "RefreshJobs",
@@ -190,23 +194,35 @@ class Refresher:
         A later source's own value is used instead when it shows no such jump.
         """
         report = RefreshReport("rates")
-        wanted = self.settings.rates.currencies
-        previous = await asyncio.to_thread(self.store.rates, wanted)
+        wanted, base = self.settings.rates.currencies, self.settings.rates.base
+        previous = await asyncio.to_thread(self.store.rates, wanted, base=base)
         accepted: dict[str, Rate] = {}
         held: dict[str, Rate] = {}
         for source in self.sources.rates:
             pending = [code for code in wanted if code not in accepted]
             if not pending:
                 break
-            fetch = functools.partial(source.fetch, self.session, pending)
+            fetch = functools.partial(self._rates_from, source, pending, base)
             rates = await self._attempt(report, source.name, fetch)
             for rate in await self._screen(report, source.name, rates or [], pending):
+                rate = with_change(rate, previous.get(rate.code))
                 await self._judge(report, rate, previous.get(rate.code), accepted, held)
         await asyncio.to_thread(self._store_rates, list(accepted.values()), list(held.values()))
         report.stored = [code for code in wanted if code in accepted]
         report.held = [code for code in wanted if code in held]
         report.missing = [code for code in wanted if code not in accepted]
         return report
+
+    async def _rates_from(self, source: RatesSource, pending: list[str], base: str) -> RateList:
+        """``source``'s rates of ``pending`` currencies, crossed into ``base``.
+
+        A source publishing in another currency is asked for ``base`` too, through
+        which every rate is crossed; without it the document is a format error.
+        """
+        native = getattr(source, "base", "KZT")
+        ask = pending if native == base else [*pending, base]
+        rates = await source.fetch(self.session, ask)
+        return cross_into(rates, base, native=native, source=source.name)
 
     def _store_rates(self, accepted: list[Rate], held: list[Rate]) -> None:
         self.store.put_rates(accepted, held=held)
@@ -233,11 +249,12 @@ class Refresher:
                 rejection = Rejection(source, skipped.item, skipped.value, skipped.reason)
                 await self._reject(report, rejection)
         now = self.clock()
+        zone = calendar_of(self.settings.rates.sources, source).tz
         within = []
         for rate in rates:
             if rate.code not in pending:
                 continue
-            problem = out_of_bounds(rate, now=now, zone=RATES_ZONE)
+            problem = out_of_bounds(rate, now=now, zone=zone)
             if problem is None:
                 within.append(rate)
             else:

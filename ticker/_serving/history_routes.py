@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -258,11 +259,19 @@ async def get_rate_history(request: web.Request) -> web.Response:
     except QueryError as exc:
         return bad_query(settings, exc, origin=origin)
     try:
-        rates = await asyncio.to_thread(history.rates, code, start, end)
+        rates = await asyncio.to_thread(
+            functools.partial(history.rates, code, start, end, base=settings.rates.base)
+        )
     except Exception:  # the shared cache is unreachable: say so, as JSON
         return _unavailable(request, settings)
     answer = HistoryAnswer.model_validate(
-        {"code": code, "from": start, "to": end, "points": [_point(rate) for rate in rates]}
+        {
+            "code": code,
+            "base": settings.rates.base,
+            "from": start,
+            "to": end,
+            "points": [_point(rate) for rate in rates],
+        }
     )
     body = answer.model_dump_json(by_alias=True).encode()
     return json_answer(settings, body, cache_control=HISTORY_CACHE_CONTROL, origin=origin)

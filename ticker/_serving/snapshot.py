@@ -254,13 +254,13 @@ def read_inputs(
 ) -> Inputs:
     """Read what the strip shows from the cache, once (blocking)."""
     stamp = store.stamp() or Stamp(version=UNSTAMPED, generated_at=clock())
-    codes = settings.rates.currencies
-    rates = store.rates(codes)
+    codes, base = settings.rates.currencies, settings.rates.base
+    rates = store.rates(codes, base=base)
     weather = store.weather([city.id for city in settings.weather.cities])
-    held = store.held_rates(codes)
+    held = store.held_rates(codes, base=base)
     days = settings.history.sparkline_days
     series = (
-        history.series(codes, today=rates_today(stamp.generated_at), days=days)
+        history.series(codes, today=rates_today(stamp.generated_at), days=days, base=base)
         if history is not None and days
         else {}
     )
@@ -320,14 +320,14 @@ def strip_from_store(
     credits: Mapping[str, Attribution] | None = None,
 ) -> Strip:
     """The whole strip in ``lang`` from what ``store`` holds at ``now`` (blocking)."""
-    codes = settings.rates.currencies
+    codes, base = settings.rates.currencies, settings.rates.base
     return build_strip(
         settings,
-        store.rates(codes),
+        store.rates(codes, base=base),
         store.weather([city.id for city in settings.weather.cities]),
         lang=lang,
         now=now,
-        held=store.held_rates(codes),
+        held=store.held_rates(codes, base=base),
         attributions=credits,
     )
 

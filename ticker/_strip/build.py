@@ -1,8 +1,10 @@
 """From cached values to the strip a reader sees: labels, display text and staleness.
 
 The display rules follow the National Bank and the reference strip
-(``usd/kzt 445.99 ... · Astana +18+20℃``): rates keep the published digits (at
-least two decimals) and are shown per their quant (``100 uzs/kzt 3.72``);
+(``usd/kzt 445.99 ... · Astana +18+20℃``): rates are labelled in the site's base
+(``usd/uzs``), keep the published digits (at least two decimals; ``rates.decimals``
+rounds them half up, for display only) and are shown per their quant
+(``100 uzs/kzt 3.72``);
 temperatures are whole degrees rounded half away from zero, signed, with ``0``
 never signed, and a day's range reads as a range (:func:`format_range`).  In a
 right-to-left language every number, label and range is an isolated left-to-right
@@ -100,16 +102,20 @@ _LOGGED_UNSHOWABLE = 256
 log = logging.getLogger("ticker.strip")
 
 
-def format_published(value: Decimal, *, derived: bool = False) -> str:
-    """The published digits with at least two decimals: ``258.1`` -> ``258.10``.
+def format_published(value: Decimal, *, derived: bool = False, decimals: int | None = None) -> str:
+    """The published digits with at least two decimals: ``258.1`` -> ``258.10``, and
+    ``9.3450`` stays ``9.3450``.
 
     A derived (cross) rate has no published digits; it is rounded to two decimals.
+    With ``decimals`` (``rates.decimals``) every value is rounded half up to that many.
     Raises ``ValueError`` for a value beyond the models' bounds.
     """
     COMPUTED_DIGITS.check(value)
     exponent = value.as_tuple().exponent
     with decimal.localcontext(DISPLAY_CONTEXT):
-        if derived or (isinstance(exponent, int) and exponent > -2):
+        if decimals is not None:
+            value = value.quantize(Decimal(1).scaleb(-decimals))
+        elif derived or (isinstance(exponent, int) and exponent > -2):
             value = value.quantize(_CENTS)
         return f"{value:f}"
 
@@ -155,9 +161,9 @@ def weather_value_text(reading: Weather) -> str:
     return f"{format_range(reading.min, reading.max)}℃"
 
 
-def rate_label(code: str, quant: int | None) -> str:
-    """``usd/kzt``, or ``100 uzs/kzt`` for a currency quoted per 100 units."""
-    pair = f"{code.lower()}/kzt"
+def rate_label(code: str, quant: int | None, base: str = "KZT") -> str:
+    """``usd/kzt``, or ``100 uzs/kzt`` for a currency quoted per 100 units (``10 idr/uzs``)."""
+    pair = f"{code.lower()}/{base.lower()}"
     return f"{quant} {pair}" if quant and quant != 1 else pair
 
 
@@ -167,6 +173,8 @@ class Display:
 
     lang: str
     locale_numbers: bool = False
+    #: ``rates.decimals``: every rate and change rounded half up to this many decimals.
+    decimals: int | None = None
 
     def number(self, text: str) -> str:
         """``445.99`` as the strip writes it: plain, or in the language's convention."""
@@ -177,16 +185,22 @@ class Display:
         return isolate(self.number(text), self.lang)
 
 
-def format_change(change: Decimal) -> str:
-    """A change against the previous publication, signed: ``+1.27``, ``-0.86``, ``0.00``."""
-    text = format_published(change.copy_abs())
+def format_change(change: Decimal, *, derived: bool = False, decimals: int | None = None) -> str:
+    """A change against the previous publication, signed: ``+1.27``, ``-0.86``, ``0.00``.
+
+    Written as its rate is (:func:`format_published`).
+    """
+    text = format_published(change.copy_abs(), derived=derived, decimals=decimals)
+    if Decimal(text) == 0:
+        return text
     return f"+{text}" if change > 0 else f"-{text}" if change < 0 else text
 
 
-def _missing_rate(code: str, reason: Reason, lang: str) -> RateItem:
+def _missing_rate(code: str, base: str, reason: Reason, lang: str) -> RateItem:
     return RateItem(
         code=code,
-        label=rate_label(code, 1),
+        base=base,
+        label=rate_label(code, 1, base),
         text=MISSING_TEXT,
         missing=True,
         reason=reason_text(reason, lang),
@@ -200,9 +214,12 @@ def active_pins(editorial: EditorialSettings, now: dt.datetime) -> dict[str, Pin
     return {pin.item: pin for pin in editorial.pins if pin.until > now}
 
 
-def _pinned_rate(code: str, value: Decimal, cached: Rate | None, now: dt.datetime) -> Rate:
+def _pinned_rate(
+    code: str, value: Decimal, cached: Rate | None, now: dt.datetime, base: str
+) -> Rate:
     return Rate.from_published(
         code=code,
+        base=base,
         published=value,
         quant=cached.quant if cached is not None else 1,
         date=now.astimezone(RATES_ZONE).date(),
@@ -217,7 +234,9 @@ def _pin_reason(pin: Pin) -> Reason:
 
 def _held_reason(jump: Rate, display: Display, editorial: EditorialSettings) -> Reason:
     """A jump held back: who published what (as the strip would show it), until when."""
-    value = display.number(format_published(jump.published, derived=jump.derived))
+    value = display.number(
+        format_published(jump.published, derived=jump.derived, decimals=display.decimals)
+    )
     words = "held_jump_editors" if editorial.confirm_jumps else ""
     return Reason(ReasonCode.HELD_JUMP, words, {"source": jump.source, "value": value})
 
@@ -244,7 +263,7 @@ def rate_items(
             )
         except Exception as exc:  # one value must never take the strip down
             _log_unshowable("rates", code, f"{type(exc).__name__}: {exc}"[:200])
-            item = _missing_rate(code, UNSHOWABLE_REASON, display.lang)
+            item = _missing_rate(code, settings.base, UNSHOWABLE_REASON, display.lang)
         items.append(item)
     return items
 
@@ -261,14 +280,17 @@ def _rate_entry(
 ) -> RateItem:
     """The item of one code: pinned, missing, hidden, held or shown."""
     if pin is not None and pin.value is not None:
-        pinned = _pinned_rate(code, pin.value, cached.get(code), now)
+        pinned = _pinned_rate(code, pin.value, cached.get(code), now, settings.base)
         return _rate_item(pinned, display, age=0, reason=_pin_reason(pin), stale=False)
     rate = cached.get(code)
+    if rate is not None and rate.base != settings.base:
+        rate = None  # stored before the site's base changed
     if rate is None:
-        return _missing_rate(code, NO_VALUE_REASON, display.lang)
+        return _missing_rate(code, settings.base, NO_VALUE_REASON, display.lang)
     age = age_of(rate.fetched_at, now)
     if age > settings.max_age.total_seconds():
-        return _missing_rate(code, not_refreshed(age, ReasonCode.HIDDEN), display.lang)
+        hidden = not_refreshed(age, ReasonCode.HIDDEN)
+        return _missing_rate(code, settings.base, hidden, display.lang)
     reason = rate_staleness(rate, age, settings, now)
     jump = held.get(code)
     if jump is not None:
@@ -285,11 +307,18 @@ def _log_unshowable(kind: str, item: str, error: str) -> None:
 def _rate_item(
     rate: Rate, display: Display, *, age: int, reason: Reason | None, stale: bool
 ) -> RateItem:
-    change = None if rate.change is None else display.value(format_change(rate.change))
+    decimals = display.decimals
+    change = (
+        None
+        if rate.change is None
+        else display.value(format_change(rate.change, derived=rate.derived, decimals=decimals))
+    )
     return RateItem(
         **rate.model_dump(),
-        label=rate_label(rate.code, rate.quant),
-        text=display.value(format_published(rate.published, derived=rate.derived)),
+        label=rate_label(rate.code, rate.quant, rate.base),
+        text=display.value(
+            format_published(rate.published, derived=rate.derived, decimals=decimals)
+        ),
         age=age,
         stale=stale,
         reason=reason_text(reason, display.lang) if reason is not None else None,
@@ -415,7 +444,11 @@ def build_strip(
     ``attributions`` maps a source name to the credit its terms ask for; the strip
     lists those of the sources whose values it shows.
     """
-    display = Display(lang, locale_numbers=settings.widget.numbers == "locale")
+    display = Display(
+        lang,
+        locale_numbers=settings.widget.numbers == "locale",
+        decimals=settings.rates.decimals,
+    )
     editorial = settings.editorial
     rate_list = rate_items(
         settings.rates, rates, held or {}, display=display, now=now, editorial=editorial
