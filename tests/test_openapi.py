@@ -37,6 +37,7 @@ from ticker._languages import language_tag
 from ticker._models import Attribution, Direction
 from ticker._serving.app import fast_path
 from ticker._serving.catalogue import BY_PATH, THEMES
+from ticker._serving.convert_routes import CONVERT_ENDPOINTS
 from ticker._serving.history_routes import HISTORY_ENDPOINTS
 from ticker._serving.openapi import (
     OWN_ENDPOINTS,
@@ -53,7 +54,7 @@ from ticker._serving.responses import DATA_CSP, WIDGET_CSP
 from ticker._serving.routes import OPERATIONS_ENDPOINTS, not_found
 from ticker._strip.docs_page import render_docs
 from ticker._version import __version__
-from ticker._wire import ErrorBody, HealthBody
+from ticker._wire import Conversion, ErrorBody, HealthBody
 
 from ._running import poll_strip, running_service
 from .conftest import FIXTURES, NOW, make_settings
@@ -71,6 +72,8 @@ CROSS_PARAMETER_RULES = {
     "/v1/rates/{code}/history": "from <= to, to - from within history.retention, and both"
     " in the window that moves with today",
     "/v1/audit": "at in the window that moves with today (history.retention to a year ahead)",
+    "/v1/convert": "date in the window that moves with today, with a publication of each"
+    " currency of the pair",
 }
 
 #: Bounded fuzzing: each operation gets this many generated requests per mode.
@@ -90,6 +93,12 @@ def build_app(settings, **collaborators) -> web.Application:
 def document(settings) -> dict[str, Any]:
     """The document of the service's own endpoints for the reference settings."""
     return openapi_document(settings, ENDPOINTS, version=__version__)
+
+
+@pytest.fixture
+def convert_document(settings) -> dict[str, Any]:
+    """The document of /v1/convert for the reference settings."""
+    return openapi_document(settings, CONVERT_ENDPOINTS, version=__version__)
 
 
 @pytest.fixture
@@ -193,6 +202,44 @@ def test_parameters_list_what_the_service_accepts(settings, document):
             assert query["theme"]["enum"] == list(THEMES)
 
 
+def test_convert_documents_its_parameters_and_answers(convert_document):
+    """/v1/convert: the codes in the enum, the amount's pattern, the date, 200/304/400/503."""
+    operation = convert_document["paths"]["/v1/convert"]["get"]
+    parameters = {p["name"]: p for p in operation["parameters"]}
+    assert [name for name, p in parameters.items() if p["required"]] == ["from", "to", "amount"]
+    codes = ["KZT", "USD", "EUR", "RUB", "CNY"]
+    assert parameters["from"]["schema"]["anyOf"][0]["enum"] == codes
+    assert parameters["to"]["schema"] == parameters["from"]["schema"]
+    case_free = re.compile(parameters["from"]["schema"]["anyOf"][1]["pattern"])
+    assert case_free.fullmatch("uSd")
+    assert not case_free.fullmatch("GBP")
+    amount = re.compile(parameters["amount"]["schema"]["pattern"])
+    assert amount.fullmatch("12.50")
+    assert not amount.fullmatch("1e3")
+    assert parameters["date"]["schema"] == {"type": "string", "format": "date"}
+    responses = operation["responses"]
+    assert set(responses) == {"200", "304", "400", "503"}
+    assert set(responses["200"]["headers"]) == {"ETag", "Cache-Control"}
+    answer = responses["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": SCHEMA_REF.format(model="Conversion")}
+    own = Conversion.model_json_schema(mode="serialization", ref_template=SCHEMA_REF)
+    assert convert_document["components"]["schemas"]["Conversion"] == own
+    assert own["properties"]["result"]["type"] == "string"
+    for status in ("400", "503"):
+        error = responses[status]["content"]["application/json"]["schema"]
+        assert error == {"$ref": SCHEMA_REF.format(model="ErrorBody")}
+
+
+def test_convert_lists_the_codes_of_the_settings_in_force(settings):
+    """A hidden currency leaves the enum; the base leads it."""
+    hidden = settings.model_copy(
+        update={"editorial": settings.editorial.model_copy(update={"hide": ["RUB"]})}
+    )
+    document = openapi_document(hidden, CONVERT_ENDPOINTS, version=__version__)
+    parameter = document["paths"]["/v1/convert"]["get"]["parameters"][0]
+    assert parameter["schema"]["anyOf"][0]["enum"] == ["KZT", "USD", "EUR", "CNY"]
+
+
 def test_describing_a_path_twice_is_refused(settings):
     """Two descriptions of one path would silently hide one: refused."""
     with pytest.raises(ValueError, match="described twice"):
@@ -220,7 +267,7 @@ async def test_document_is_served_once_with_an_etag(client, settings):
     """/openapi.json is the built document, cacheable, revalidated with its ETag."""
     response = await client.get("/openapi.json")
     endpoints = [
-        *HISTORY_ENDPOINTS, *default_endpoints(), *OPERATIONS_ENDPOINTS,
+        *HISTORY_ENDPOINTS, *CONVERT_ENDPOINTS, *default_endpoints(), *OPERATIONS_ENDPOINTS,
         *OWN_ENDPOINTS,
     ]  # fmt: skip
     assert await response.json() == openapi_document(settings, endpoints, version=__version__)
@@ -434,6 +481,14 @@ checks.positive_data_acceptance.expected-statuses = [
 [[operations]]
 # at in the same moving window: a schema-valid date-time of the year 1 or 9999 is a 400.
 include-name = "GET /v1/audit"
+checks.positive_data_acceptance.expected-statuses = [
+    "2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx",
+]
+
+[[operations]]
+# date in the same moving window, and a date needs a publication of each currency of
+# the pair: a schema-valid date may be refused with a 400 naming date.
+include-name = "GET /v1/convert"
 checks.positive_data_acceptance.expected-statuses = [
     "2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx",
 ]

@@ -67,6 +67,7 @@ if _typing.TYPE_CHECKING:
     from ticker._wire import (
         AuditAnswer,
         AuditItem,
+        Conversion,
         HistoryAnswer,
         HistoryPoint,
         RateItem,
@@ -102,9 +103,9 @@ _HOMES = {
     "ticker._serving.app": ("create_app",),
     "ticker._strip.build": ("build_strip",),
     "ticker._wire": (
-        "AuditAnswer", "AuditItem", "HistoryAnswer", "HistoryPoint", "RateItem", "RatesHalf",
-        "ReadyBody", "ReadyItem", "ReasonCode", "SourceReport", "Strip", "WeatherHalf",
-        "WeatherItem",
+        "AuditAnswer", "AuditItem", "Conversion", "HistoryAnswer", "HistoryPoint", "RateItem",
+        "RatesHalf", "ReadyBody", "ReadyItem", "ReasonCode", "SourceReport", "Strip",
+        "WeatherHalf", "WeatherItem",
     ),
     "ticker.sources": ("RatesSource", "SourceSet", "WeatherSource", "build_sources"),
 }  # fmt: skip
@@ -119,6 +120,7 @@ __all__ = [
     "CacheSettings",
     "City",
     "ConfigError",
+    "Conversion",
     "Direction",
     "DiskCache",
     "EditorialSettings",

@@ -7,6 +7,7 @@ Usage::
         print(strip.text)
         week = await client.history("USD", dt.date(2026, 3, 2), dt.date(2026, 3, 8))
         print([point.rate for point in week.points])
+        print((await client.convert("100", "USD", "KZT")).text)  # 44599.00
         print((await client.ready()).ready)         # False while an item has no value
 
     with SyncTickerClient("http://127.0.0.1:8080") as client:
@@ -28,6 +29,7 @@ import threading
 import time
 from collections.abc import Collection, Coroutine, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import quote
@@ -38,7 +40,15 @@ from yarl import URL
 
 from ticker._exceptions import BadRequestError, ServiceError, ServiceUnavailable
 from ticker._version import __version__
-from ticker._wire import AuditAnswer, HistoryAnswer, RatesHalf, ReadyBody, Strip, WeatherHalf
+from ticker._wire import (
+    AuditAnswer,
+    Conversion,
+    HistoryAnswer,
+    RatesHalf,
+    ReadyBody,
+    Strip,
+    WeatherHalf,
+)
 
 __all__ = ["SyncTickerClient", "TickerClient"]
 
@@ -111,6 +121,25 @@ class TickerClient:
             raise ValueError(f"at must be an aware datetime (with a tzinfo), not {at!r}")
         # yarl sends the offset's "+" as %2B; written bare it would arrive as a space.
         return await self._get("/v1/audit", AuditAnswer, {"at": at.isoformat()})
+
+    async def convert(
+        self,
+        amount: Decimal | str | int,
+        from_: str,
+        to: str,
+        *,
+        date: dt.date | None = None,
+    ) -> Conversion:
+        """``amount`` of ``from_`` in ``to``, at the latest rates or those of ``date``.
+
+        A code or amount the service does not take raises
+        :class:`~ticker.BadRequestError` naming it; a currency with no rate now,
+        :class:`~ticker.ServiceUnavailable`.
+        """
+        query = {"from": from_, "to": to, "amount": _amount_text(amount)}
+        if date is not None:
+            query["date"] = date.isoformat()
+        return await self._get("/v1/convert", Conversion, query)
 
     async def ready(self) -> ReadyBody:
         """Whether every configured item has a value, and each source's last refresh.
@@ -211,6 +240,13 @@ class _Cached:
 
 def _lang(lang: str | None) -> dict[str, str]:
     return {"lang": lang} if lang is not None else {}
+
+
+def _amount_text(amount: Decimal | str | int) -> str:
+    """An amount as the query writes it: plain digits, never an exponent."""
+    if isinstance(amount, bool) or not isinstance(amount, Decimal | str | int):
+        raise TypeError(f"amount must be a Decimal, str or int, not {type(amount).__name__}")
+    return f"{amount:f}" if isinstance(amount, Decimal) else str(amount)
 
 
 def _parse(model: type[_M], answer: _Answer) -> _M:
@@ -317,6 +353,17 @@ class SyncTickerClient:
     def audit(self, at: dt.datetime) -> AuditAnswer:
         """What the strip showed at ``at``, an aware datetime: each item, its source and time."""
         return self._run(self._client.audit(at))
+
+    def convert(
+        self,
+        amount: Decimal | str | int,
+        from_: str,
+        to: str,
+        *,
+        date: dt.date | None = None,
+    ) -> Conversion:
+        """``amount`` of ``from_`` in ``to``, at the latest rates or those of ``date``."""
+        return self._run(self._client.convert(amount, from_, to, date=date))
 
     def ready(self) -> ReadyBody:
         """Whether every configured item has a value (``ready=False`` is an answer)."""

@@ -11,16 +11,25 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
-from ticker._models import Attribution, CurrencyCode, DataKind, Direction, UtcDatetime
+from ticker._models import (
+    COMPUTED_DIGITS,
+    Attribution,
+    CurrencyCode,
+    DataKind,
+    DecimalBounds,
+    Direction,
+    UtcDatetime,
+)
 from ticker._text import OutsideText
 
 __all__ = [
     "AuditAnswer",
     "AuditItem",
+    "Conversion",
     "ErrorBody",
     "HealthBody",
     "HistoryAnswer",
@@ -66,8 +75,10 @@ class RateItem(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     code: CurrencyCode
-    base: Literal["KZT"] = "KZT"
-    label: str = Field(description='Display label, e.g. "usd/kzt" or "100 uzs/kzt".')
+    base: CurrencyCode = Field(
+        default="KZT", description="The site's currency the rate is in: KZT, UZS, KGS, TJS..."
+    )
+    label: str = Field(description='Display label, e.g. "usd/kzt", "100 uzs/kzt" or "usd/uzs".')
     text: str = Field(description='Display value, e.g. "445.99"; "—" when missing.')
     missing: bool = False
     rate: Decimal | None = None
@@ -244,11 +255,11 @@ class _Frozen(BaseModel):
 
 
 class HistoryPoint(_Frozen):
-    """One publication of a currency: KZT per unit, as published, and by whom."""
+    """One publication of a currency: base units per unit, as published, and by whom."""
 
     date: dt.date
-    rate: Decimal = Field(description="KZT per ONE unit: published / quant, exact.")
-    published: Decimal = Field(description="KZT per `quant` units, the digits as published.")
+    rate: Decimal = Field(description="Base units per ONE unit: published / quant, exact.")
+    published: Decimal = Field(description="Base units per `quant` units, as published.")
     quant: int
     source: str
 
@@ -260,6 +271,7 @@ class HistoryAnswer(_Frozen):
     """
 
     code: str
+    base: CurrencyCode = Field(default="KZT", description="The currency the rates are in.")
     from_: dt.date = Field(alias="from")
     to: dt.date
     points: list[HistoryPoint]
@@ -272,7 +284,7 @@ class AuditItem(_Frozen):
     kind: DataKind
     text: str = Field(description='The display value, e.g. "445.99"; "—" when missing.')
     value: Decimal | None = Field(
-        default=None, description="KZT per one unit for a rate, °C now for the weather."
+        default=None, description="Base units per one unit for a rate, °C now for the weather."
     )
     missing: bool = False
     source: str | None = None
@@ -289,3 +301,52 @@ class AuditAnswer(_Frozen):
 
     at: UtcDatetime
     items: list[AuditItem]
+
+
+def _plain(value: Decimal) -> str:
+    """A decimal as plain digits, never an exponent: ``0.00000001``, not ``1E-8``."""
+    return f"{value:f}"
+
+
+#: An amount to convert: at most 18 digits (``ticker._rates.MAX_AMOUNT_DIGITS``).
+_AMOUNT_DIGITS = DecimalBounds(integer_digits=18, fraction_digits=18, significant_digits=18)
+#: An amount times a rate, exact: the digits of both.
+_RESULT_DIGITS = DecimalBounds(
+    integer_digits=_AMOUNT_DIGITS.integer_digits + COMPUTED_DIGITS.integer_digits,
+    fraction_digits=_AMOUNT_DIGITS.fraction_digits + COMPUTED_DIGITS.fraction_digits,
+    significant_digits=_AMOUNT_DIGITS.significant_digits + COMPUTED_DIGITS.significant_digits,
+)
+_PLAIN = PlainSerializer(_plain, return_type=str, when_used="json")
+ConvertedAmount = Annotated[Decimal, AfterValidator(_AMOUNT_DIGITS.check), _PLAIN]
+ConvertedResult = Annotated[Decimal, AfterValidator(_RESULT_DIGITS.check), _PLAIN]
+ConvertedRate = Annotated[Decimal, AfterValidator(COMPUTED_DIGITS.check), _PLAIN]
+
+
+class Conversion(_Frozen):
+    """An amount of one currency in another, through the site's base (``GET /v1/convert``).
+
+    Serialize with ``by_alias=True``: the currency converted from is ``from`` in JSON.
+    Every figure is a plain decimal string, exact.
+    """
+
+    from_: CurrencyCode = Field(alias="from", description="The currency converted from.")
+    to: CurrencyCode = Field(description="The currency converted into.")
+    amount: ConvertedAmount = Field(description="The amount of `from`, as asked.")
+    result: ConvertedResult = Field(description="`amount` x `rate`, exact.")
+    text: str = Field(
+        max_length=64,
+        description='`result` rounded half up to the minor unit of `to` (CLDR), e.g. "44599.00".',
+    )
+    rate: ConvertedRate = Field(
+        description="Units of `to` per ONE unit of `from`: exact when `to` is the base, else"
+        " a quotient of 28 significant digits."
+    )
+    date: dt.date | None = Field(
+        description="The rates' date, the older of the two when both are rates; null when"
+        " no rate is needed (the latest conversion of a currency into itself)."
+    )
+    source: OutsideText | None = Field(
+        description='Who published the rates: a source name, or two joined by "+" (from,'
+        " to); null when no rate is needed."
+    )
+    derived: bool = Field(description="Whether `rate` is computed: a cross rate or an inverse.")

@@ -7,12 +7,14 @@ Usage::
     ticker backfill [--config FILE] [--days N]
     ticker reload --pid-file FILE [--wait SECONDS]
     ticker check-config FILE
+    ticker convert 100 USD KZT [--date YYYY-MM-DD] [--config FILE] [--url URL] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import os
 import signal
@@ -22,29 +24,45 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import aiohttp
+from multidict import MultiDict
 
 from ticker._cli.reloading import RELOAD_WAIT, CannotReload, ReloadAnswers, pid_file, request_reload
 from ticker._cli.workers import EXIT_CONFIG, run_workers
+from ticker._client import TickerClient
 from ticker._config import Settings, load_settings
 from ticker._data.backfill import backfill
 from ticker._data.cache import open_store
 from ticker._data.history import History, HistoryObserver
 from ticker._data.leader import fingerprint, stamp_outside
 from ticker._data.refresh import Refresher, utc_now
-from ticker._exceptions import ConfigError, ListenError
+from ticker._exceptions import BadRequestError, ConfigError, ListenError, ServiceError
 from ticker._languages import language_key
 from ticker._logs import configure_logging
 from ticker._processes import die_with
 from ticker._serving.app import create_app, reconfigure, serve
 from ticker._serving.connections import raise_descriptor_limit
+from ticker._serving.convert_routes import (
+    NoRate,
+    conversion,
+    convert_query,
+    dated_rates,
+    shown_rates,
+)
+from ticker._serving.responses import QueryError
 from ticker._serving.snapshot import strip_from_store
 from ticker._staleness import rates_today
 from ticker._version import USER_AGENT, __version__
+from ticker._wire import Conversion
 from ticker.sources import SourceSet, build_sources
 
-__all__ = ["EXIT_CONFIG", "main"]
+__all__ = ["EXIT_CONFIG", "EXIT_NO_RATE", "EXIT_USAGE", "main"]
 
 log = logging.getLogger("ticker")
+
+#: ``ticker convert``: an argument the conversion does not take (as argparse's own 2).
+EXIT_USAGE = 2
+#: ``ticker convert``: a currency of the pair has no rate now, or none can be read.
+EXIT_NO_RATE = 1
 
 
 def _load(path: str | None) -> tuple[Settings, SourceSet]:
@@ -226,14 +244,75 @@ def _check_config(args: argparse.Namespace) -> int:
     print(f"{args.config}: ok")
     for kind, built in kinds:
         print(f"  {kind}: " + ", ".join(source.name for source in built))
-    print(f"  currencies: {', '.join(settings.rates.currencies)}")
+    print(f"  currencies: {', '.join(settings.rates.currencies)} (in {settings.rates.base})")
     print(f"  cities: {', '.join(city.id for city in settings.weather.cities)}")
     return 0
 
 
+def _convert(args: argparse.Namespace) -> int:
+    """Convert an amount: from the configured cache, or through a running service."""
+    try:
+        if args.url:
+            answer = asyncio.run(_convert_remote(args))
+        else:
+            answer = _convert_local(args, load_settings(args.config))
+    except (QueryError, BadRequestError) as exc:
+        print(f"ticker: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (NoRate, ServiceError) as exc:
+        print(f"ticker: {exc}", file=sys.stderr)
+        return EXIT_NO_RATE
+    print(answer.model_dump_json(by_alias=True) if args.json else _conversion_line(answer))
+    return 0
+
+
+def _convert_local(args: argparse.Namespace, settings: Settings) -> Conversion:
+    """The conversion from what the cache holds, as the service would answer it."""
+    query_text = MultiDict({"from": args.source, "to": args.target, "amount": args.amount})
+    if args.date is not None:
+        query_text["date"] = args.date
+    now = utc_now()
+    today = rates_today(now)
+    query = convert_query(query_text, settings, today=today)
+    store = open_store(settings.cache)
+    try:
+        if query.day is not None:
+            history = History(store.backend, settings.history, clock=utc_now)
+            rates = dated_rates(history, query, settings, today=today)
+            return conversion(query, rates, settings.rates.base)
+        strip = strip_from_store(settings, store, lang=settings.default_language, now=now)
+    except (QueryError, NoRate):
+        raise
+    except Exception as exc:  # the cache cannot be read: no rate, said in one line
+        raise NoRate("from", f"cannot read the cache: {type(exc).__name__}: {exc}", []) from exc
+    finally:
+        store.close()
+    shown = shown_rates(strip, settings.rates.base)
+    return conversion(query, shown.rates, settings.rates.base, shown.missing)
+
+
+async def _convert_remote(args: argparse.Namespace) -> Conversion:
+    day = None
+    if args.date is not None:
+        try:
+            day = dt.date.fromisoformat(args.date)
+        except ValueError:
+            raise QueryError("date", f"date {args.date!r} is not a date YYYY-MM-DD", []) from None
+    async with TickerClient(args.url) as client:
+        return await client.convert(args.amount, args.source, args.target, date=day)
+
+
+def _conversion_line(answer: Conversion) -> str:
+    """``100 USD = 44599.00 KZT (rate 445.99, nbk, 2026-12-02)``."""
+    facts = [f"rate {answer.rate:f}", answer.source, answer.date and answer.date.isoformat()]
+    said = ", ".join(fact for fact in facts if fact)
+    return f"{answer.amount:f} {answer.from_} = {answer.text} {answer.to} ({said})"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="ticker", description="KZT exchange rates and city weather as a header strip."
+        prog="ticker",
+        description="Official exchange rates and city weather as a news site's header strip.",
     )
     parser.add_argument("--version", action="version", version=f"ticker {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -272,6 +351,18 @@ def _parser() -> argparse.ArgumentParser:
         help=f"how long to wait for the service's answer (default: {RELOAD_WAIT:g})",
     )  # fmt: skip
     reload.set_defaults(run=_reload)
+
+    convert = commands.add_parser(
+        "convert", help="convert an amount between two currencies at the official rates"
+    )
+    convert.add_argument("amount", help="e.g. 100 or 12.50")
+    convert.add_argument("source", metavar="FROM", help="a currency code, e.g. USD")
+    convert.add_argument("target", metavar="TO", help="a currency code, e.g. KZT")
+    convert.add_argument("--date", metavar="YYYY-MM-DD", help="the rates of this date")
+    convert.add_argument("--config", help="settings file (default: the built-in config)")
+    convert.add_argument("--url", help="ask the service at this URL instead of the cache")
+    convert.add_argument("--json", action="store_true", help="print the answer as JSON")
+    convert.set_defaults(run=_convert)
 
     check = commands.add_parser("check-config", help="validate a settings file")
     check.add_argument("config", metavar="FILE")

@@ -34,6 +34,7 @@ from ticker._exceptions import ListenError
 from ticker._serving.answers import Answers
 from ticker._serving.catalogue import BY_PATH
 from ticker._serving.connections import LISTEN_BACKLOG, Connections
+from ticker._serving.convert_routes import add_convert
 from ticker._serving.history_routes import add_history
 from ticker._serving.metrics import Metrics
 from ticker._serving.offload import ChildRefresher, ChildRenderer
@@ -264,6 +265,7 @@ def create_app(
     history = app[HISTORY_STORE_KEY] = History(store.backend, settings.history, clock=clock)
     live.subscribe(lambda new: setattr(history, "settings", new.history))
     add_history(app, history, live=live, clock=clock)
+    add_convert(app)
     add_openapi(app, live, default_endpoints())
     register(app, *OPERATIONS_ENDPOINTS)
     holder = app[SNAPSHOTS_KEY] = SnapshotHolder(

@@ -52,6 +52,8 @@ __all__ = [
     "CONTENT_LANGUAGE",
     "ENDPOINTS_KEY",
     "ETAG",
+    "IF_NONE_MATCH",
+    "NOT_MODIFIED",
     "NO_STORE",
     "OWN_ENDPOINTS",
     "STRING",
@@ -61,6 +63,7 @@ __all__ = [
     "Parameter",
     "Response",
     "add_openapi",
+    "any_case_enum",
     "default_endpoints",
     "enum",
     "language_schema",
@@ -137,6 +140,16 @@ def enum(values: Iterable[str]) -> dict[str, Any]:
 def _any_case(text: str) -> str:
     """A pattern matching a tag in any case: ``kk-Latn`` -> ``[kK][kK]-[lL][aA][tT][nN]``."""
     return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in text)
+
+
+def any_case_enum(values: Sequence[str]) -> dict[str, Any]:
+    """One of ``values`` (ASCII), as the enum says or in any case: ``USD``, ``usd``, ``uSd``.
+
+    The enum says what to send, the pattern everything that is taken, so that a
+    generated request is refused exactly when the schema says so.
+    """
+    pattern = "^(?:" + "|".join(_any_case(value) for value in values) + ")$"
+    return {"anyOf": [enum(values), {"type": "string", "pattern": pattern}]}
 
 
 def language_schema(languages: Sequence[str]) -> dict[str, Any]:
