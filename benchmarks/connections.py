@@ -65,6 +65,12 @@ UNDER_LIMIT = (
 CONNECT_SECONDS = 2.0
 #: How long the service gets to accept a flood before it is measured.
 ACCEPT_SECONDS = 1.0
+#: Past the limit, the flood has settled once the service closed none of it for this
+#: long: more than asyncio's pause of 1 s in accepting after running out of descriptors,
+#: so that the load beside it measures the service, not the pause.
+SETTLED_SECONDS = 1.5
+#: At most this long is waited for that.
+SETTLE_LIMIT_SECONDS = 15.0
 #: The slowloris clients send one header byte per connection this often.
 TRICKLE_SECONDS = 1.0
 #: An unmeasured load before the reference one: a fresh process's first requests are slow.
@@ -327,16 +333,29 @@ def _past_the_limit(context: _Context) -> LimitResult:
     reference = _reference(context, server)
     _progress(f"past the limit: {options.flood} idle connections, {LIMIT} descriptors")
     with opened(server.port, options.flood) as flood:
+        started = time.monotonic()
         time.sleep(ACCEPT_SECONDS)
+        _settle(flood)
         load = _load(context, server)
         result = FloodResult(
-            "idle, 1,024 descriptors", len(flood), held(flood), ACCEPT_SECONDS + options.duration,
-            descriptors(server.processes[0]), load,
+            "idle, 1,024 descriptors", len(flood), held(flood),
+            round(time.monotonic() - started), descriptors(server.processes[0]), load,
         )  # fmt: skip
     running = server.processes[0]
     log = running.log_path.read_text(encoding="utf-8", errors="replace")
     context.processes.stop(running)
     return LimitResult(reference, result, log.count("file descriptors running short"))
+
+
+def _settle(flood: Sequence[socket.socket]) -> None:
+    """Wait (bounded) until the service has closed none of ``flood`` for ``SETTLED_SECONDS``."""
+    deadline = time.monotonic() + SETTLE_LIMIT_SECONDS
+    count, since = held(flood), time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - since < SETTLED_SECONDS:
+        time.sleep(0.1)
+        now_held = held(flood)
+        if now_held != count:
+            count, since = now_held, time.monotonic()
 
 
 @dataclass(frozen=True)
