@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -343,17 +343,31 @@ def write_table(rows: list[Row], name: str = "fault-injection.md") -> str:
     return table
 
 
-async def test_no_fault_loses_or_corrupts_what_readers_see(tmp_path, aiohttp_server):
-    """Under every fault, every read is a 200 with exactly the last good values, never frozen."""
+@dataclass
+class FaultRun:
+    """One service's turn through a share of the faults: its table, log and last answers."""
+
+    rows: list[Row]
+    log: str
+    readiness: bytes
+    expected: list[object]
+    final: list[object]
+
+
+async def _fault_run(
+    directory: Path, name: str, aiohttp_server, faults: Sequence[Fault]
+) -> FaultRun:
+    """Inject ``faults`` in turn into one service's upstreams; the last may close them."""
     fakes = Upstreams()
     server = await aiohttp_server(fakes.app(), host="127.0.0.1")
     upstream = str(server.make_url("")).rstrip("/")
-    config = tmp_path / "faults.yaml"
-    config.write_text(CONFIG.format(cache=tmp_path / "cache", upstream=upstream), "utf-8")
+    config = directory / f"faults-{name}.yaml"
+    cache = directory / f"cache-{name}"
+    config.write_text(CONFIG.format(cache=cache, upstream=upstream), "utf-8")
     rows: list[Row] = []
     async with running_service(config) as service:
         expected = shown_values(await poll_strip(service.url))
-        for fault in FAULTS:
+        for fault in faults:
             fakes.switch(fault)
             if fault.rates is None and fault.weather is None:
                 await server.close()  # the last fault: nothing listens any more
@@ -366,13 +380,30 @@ async def test_no_fault_loses_or_corrupts_what_readers_see(tmp_path, aiohttp_ser
         ):
             readiness = await ready.read()
         log = service.log()
+    return FaultRun(rows, log, readiness, expected, shown_values(final))
+
+
+async def test_no_fault_loses_or_corrupts_what_readers_see(tmp_path, aiohttp_server):
+    """Under every fault, every read is a 200 with exactly the last good values, never frozen.
+
+    The faults are shared between two services run at once (the last one, nothing
+    listening, ends the second), each with its own upstreams and cache.
+    """
+    half = len(FAULTS) // 2
+    runs = await asyncio.gather(
+        _fault_run(tmp_path, "first", aiohttp_server, FAULTS[:half]),
+        _fault_run(tmp_path, "second", aiohttp_server, FAULTS[half:]),
+    )
+    rows = [row for run in runs for row in run.rows]
     print("\n" + write_table(rows))
-    long_lines = [line[:120] for line in log.splitlines() if len(line) > LOG_LINE_LIMIT]
-    assert long_lines == [], long_lines
-    assert len(readiness) < 8 * 1024, len(readiness)
+    for run in runs:
+        long_lines = [line[:120] for line in run.log.splitlines() if len(line) > LOG_LINE_LIMIT]
+        assert long_lines == [], long_lines
+        assert len(run.readiness) < 8 * 1024, len(run.readiness)
+        assert run.final == run.expected
     assert all((row.failed, row.lost_or_wrong, row.frozen) == (0, 0, 0) for row in rows), rows
     assert all(row.upstream_requests >= FAULTY_REQUESTS for row in rows[:-1]), rows
-    assert shown_values(final) == expected
+    assert [row.fault for row in rows] == [fault.name for fault in FAULTS]
 
 
 #: The poison of a restart: three wanted currencies' items are beyond the bounds at once.
