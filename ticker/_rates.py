@@ -40,7 +40,6 @@ __all__ = [
     "cross_into",
     "minor_unit",
     "parse_amount",
-    "round_for_display",
     "with_change",
 ]
 
@@ -171,12 +170,6 @@ def with_change(rate: Rate, previous: Rate | None) -> Rate:
         return Rate.model_validate({**dict(rate), "change": change, "direction": direction})
     except (ValueError, ArithmeticError):  # beyond the bounds: no change rather than none at all
         return rate
-
-
-def round_for_display(value: Decimal, places: int) -> Decimal:
-    """``value`` rounded half up to ``places`` decimals (display only: never stored)."""
-    COMPUTED_DIGITS.check(value)
-    return value.quantize(Decimal(1).scaleb(-places), context=_DISPLAY)
 
 
 def minor_unit(code: str) -> int:
