@@ -359,3 +359,11 @@ async def test_backfill_crosses_a_dated_bank_into_the_site_s_base(aiohttp_server
     ]
     tjs = history.rates("TJS", dt.date(2026, 11, 27), dt.date(2026, 11, 27))
     assert [(r.rate, r.base) for r in tjs] == [(Decimal("50"), "KZT")]
+
+
+def test_an_item_in_another_currency_is_named_even_when_nothing_is_crossed():
+    """A document in the site's base still names an item in another currency as skipped."""
+    document = RateList([uzs("USD", "11850.40"), rate("EUR", "486.53")])
+    kept = cross_into(document, "UZS", native="UZS", source="cbu")
+    assert [r.code for r in kept] == ["USD"]
+    assert [(s.item, s.reason) for s in kept.skipped] == [("EUR", "in KZT, not UZS")]

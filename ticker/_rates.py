@@ -97,14 +97,14 @@ def cross_into(rates: Sequence[Rate], base: str, *, native: str, source: str) ->
     bounds, is skipped and named with why; the document's own skipped items stay named.
     """
     skipped = list(rates.skipped) if isinstance(rates, RateList) else []
-    if native == base:
-        return RateList([rate for rate in rates if rate.base == base], skipped)
     own = []
     for rate in rates:
         if rate.base == native:
             own.append(rate)
         else:
             skipped.append(Skipped(rate.code, str(rate.published), f"in {rate.base}, not {native}"))
+    if native == base:
+        return RateList(own, skipped)
     through = next((rate for rate in own if rate.code == base), None)
     if through is None:
         why = next((item.reason for item in skipped if item.item == base), None)
