@@ -1,4 +1,4 @@
-"""MET Norway Locationforecast 2.0 ``compact``: current temperature and the local day's range.
+"""MET Norway Locationforecast 2.0 ``compact``: current weather, today's and tomorrow's range.
 
 Upstream: ``https://api.met.no/weatherapi/locationforecast/2.0/compact``, documented at
 https://api.met.no/weatherapi/locationforecast/2.0/documentation and
@@ -16,7 +16,16 @@ the data is shown, and do not call the service "Yr" or suggest MET runs it.
 ``compact`` has no daily min/max, so the range is the min/max of the hourly
 ``instant.air_temperature`` over the entries of the city's local today.  The forecast
 starts at the current hour: hours of today already past are not in it, and late in the
-evening the range covers only what is left of the day.
+evening the range covers only what is left of the day.  Tomorrow's range is built the
+same way over the entries of the next local day (hourly at first, then 6-hourly), and
+its code is the most severe (the highest) of the codes of their symbols, as Open-Meteo's
+daily ``weather_code`` is.
+
+The current details are those of the first entry's ``instant``: ``wind_speed``,
+``wind_speed_of_gust`` (where MET gives it) and ``relative_humidity``, each in the unit
+``meta.units`` names (a detail in another unit is left out); ``compact`` has no apparent
+temperature.  Whether it is daytime comes from the suffix of the symbol that gives the
+code: ``_day``, or ``_night``/``_polartwilight`` (the sun at or below the horizon).
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import aiohttp
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -46,8 +55,14 @@ _USER_AGENT_REQUIRED = (
     "e.g. 'NewsSite/1.0 ops@news.example'"
 )
 _CELSIUS = "celsius"
+_METRES_PER_SECOND = "m/s"
+_PERCENT = "%"
 # Symbols differ by light only in their suffix: clearsky_day, fair_night, rain_polartwilight.
-_VARIANT = re.compile(r"_(?:day|night|polartwilight)$")
+_VARIANT = re.compile(r"_(day|night|polartwilight)$")
+#: Whether each suffix says it is daytime: in polar twilight the sun stays at or below the
+#: horizon (https://api.met.no/weatherapi/weathericon/2.0/documentation).
+_DAYTIME: Mapping[str, bool] = {"day": True, "night": False, "polartwilight": False}
+_ONE_DAY = dt.timedelta(days=1)
 
 
 class _Part(BaseModel):
@@ -64,6 +79,10 @@ class _Period(_Part):
 
 class _Details(_Part):
     air_temperature: float
+    # Taken as they come and judged by Weather.with_details: a bad one costs only itself.
+    wind_speed: Any = None
+    wind_speed_of_gust: Any = None
+    relative_humidity: Any = None
 
 
 class _Instant(_Part):
@@ -85,6 +104,9 @@ class _Entry(_Part):
 
 class _Units(_Part):
     air_temperature: str
+    wind_speed: Any = None
+    wind_speed_of_gust: Any = None
+    relative_humidity: Any = None
 
 
 class _Meta(_Part):
@@ -101,7 +123,7 @@ class _Forecast(_Part):
 
 
 class MetNoWeather:
-    """Current weather and the rest of today's local min/max from MET Norway."""
+    """Current weather, the rest of today's local min/max and tomorrow's from MET Norway."""
 
     #: The credit its terms ask for wherever the data is shown.
     credit: ClassVar[tuple[str, str]] = (
@@ -165,12 +187,11 @@ def _weather(forecast: _Forecast, city: City, source: str, fetched_at: dt.dateti
     problem = date_problem(today, today=fetched_at.astimezone(city.zone).date())
     if problem is not None:
         raise ValueError(f"timeseries[0].time: {problem}")
-    temperatures = [
-        entry.data.instant.details.air_temperature
-        for entry in properties.timeseries
-        if entry.time.astimezone(city.zone).date() == today
-    ]
-    return Weather(
+    entries = _local_day(properties.timeseries, today, city)
+    temperatures = [entry.data.instant.details.air_temperature for entry in entries]
+    return Weather.with_details(
+        _details(first.data, properties.meta.units)
+        | {"tomorrow": _tomorrow(properties.timeseries, today + _ONE_DAY, city)},
         city=city.id,
         temperature=first.data.instant.details.air_temperature,
         min=min(temperatures),
@@ -183,9 +204,59 @@ def _weather(forecast: _Forecast, city: City, source: str, fetched_at: dt.dateti
     )
 
 
-def _code(data: _Data) -> int | None:
-    """The WMO code of the shortest period ahead that has a symbol; None if unknown."""
+def _local_day(timeseries: list[_Entry], day: dt.date, city: City) -> list[_Entry]:
+    """The entries whose time falls on ``day`` in the city's zone."""
+    return [entry for entry in timeseries if entry.time.astimezone(city.zone).date() == day]
+
+
+def _details(data: _Data, units: _Units) -> dict[str, Any]:
+    """The current wind, gust, humidity and daylight; None where unknown or in another unit."""
+    details = data.instant.details
+    return {
+        "wind_speed": _in_unit(details.wind_speed, units.wind_speed, _METRES_PER_SECOND),
+        "wind_gust": _in_unit(
+            details.wind_speed_of_gust, units.wind_speed_of_gust, _METRES_PER_SECOND
+        ),
+        "humidity": _in_unit(details.relative_humidity, units.relative_humidity, _PERCENT),
+        "is_day": _is_day(data),
+    }
+
+
+def _in_unit(value: Any, unit: Any, expected: str) -> Any:
+    """``value`` if its unit is ``expected`` (or not named: the documented unit), else None."""
+    return value if unit is None or unit == expected else None
+
+
+def _tomorrow(timeseries: list[_Entry], day: dt.date, city: City) -> dict[str, Any] | None:
+    """The range of ``day``'s entries and the highest code of their symbols; None if none."""
+    entries = _local_day(timeseries, day, city)
+    if not entries:
+        return None
+    temperatures = [entry.data.instant.details.air_temperature for entry in entries]
+    codes = [code for entry in entries if (code := _code(entry.data)) is not None]
+    return {
+        "date": day,
+        "min": min(temperatures),
+        "max": max(temperatures),
+        "code": max(codes, default=None),
+    }
+
+
+def _symbol(data: _Data) -> str | None:
+    """The symbol of the shortest period ahead that has one."""
     for period in (data.next_1_hours, data.next_6_hours, data.next_12_hours):
         if period is not None and period.summary is not None:
-            return MET_SYMBOLS.get(_VARIANT.sub("", period.summary.symbol_code))
+            return period.summary.symbol_code
     return None
+
+
+def _code(data: _Data) -> int | None:
+    """The WMO code of the shortest period ahead that has a symbol; None if unknown."""
+    symbol = _symbol(data)
+    return None if symbol is None else MET_SYMBOLS.get(_VARIANT.sub("", symbol))
+
+
+def _is_day(data: _Data) -> bool | None:
+    """Whether that symbol is a daytime variant; None for a symbol without one (``cloudy``)."""
+    variant = _VARIANT.search(_symbol(data) or "")
+    return None if variant is None else _DAYTIME[variant.group(1)]

@@ -1,4 +1,4 @@
-"""Open-Meteo forecast API: current temperature and today's range for a city.
+"""Open-Meteo forecast API: current weather, today's range and tomorrow's forecast for a city.
 
 Upstream: ``https://api.open-meteo.com/v1/forecast``, documented at
 https://open-meteo.com/en/docs (variables, ``timezone``, units, error bodies).
@@ -10,13 +10,17 @@ Licence: https://open-meteo.com/en/license -- the data is CC BY 4.0, and whereve
 is displayed a link must credit it ("Weather data by Open-Meteo.com").
 Commercial use needs a paid plan on ``customer-api.open-meteo.com`` and an ``apikey``,
 which this adapter does not send.
+
+Every value is asked for in °C and m/s, but the units of the answer are read, not
+assumed: an answer in °F, km/h or mph (a proxy's, or an old cache's) is converted,
+and a detail in a unit this adapter does not know is left out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import aiohttp
@@ -41,6 +45,16 @@ _CELSIUS = "°C"
 # No zone is further from UTC than 14 hours (Kiribati); ISO 8601 allows up to 18.
 _MAX_UTC_OFFSET = 18 * 3600
 _FAHRENHEIT = "°F"
+_PERCENT = "%"
+_METRES_PER_SECOND = "m/s"
+#: The wind units Open-Meteo writes for each ``wind_speed_unit`` (ms, kmh, mph, kn), in m/s.
+_WIND_UNITS: Mapping[str, float] = {
+    _METRES_PER_SECOND: 1.0,
+    "km/h": 1 / 3.6,
+    "mp/h": 0.44704,  # sic: Open-Meteo's spelling of mph
+    "kn": 1852 / 3600,
+}
+_ONE_DAY = dt.timedelta(days=1)
 
 
 class _Part(BaseModel):
@@ -57,6 +71,16 @@ class _Current(_Part):
     weather_code: int | None = Field(
         default=None, validation_alias=AliasChoices("weather_code", "weathercode")
     )
+    # The details are taken as they come and judged by Weather.with_details, so that a
+    # bad one (a NaN, a string) costs only itself.  Legacy ``current_weather`` has
+    # ``windspeed`` and ``is_day`` only.
+    apparent_temperature: Any = None
+    relative_humidity_2m: Any = None
+    wind_speed_10m: Any = Field(
+        default=None, validation_alias=AliasChoices("wind_speed_10m", "windspeed")
+    )
+    wind_gusts_10m: Any = None
+    is_day: Any = None
 
 
 class _Hourly(_Part):
@@ -66,8 +90,12 @@ class _Hourly(_Part):
 
 class _Daily(_Part):
     time: list[dt.date]
-    temperature_2m_max: list[float | None]
-    temperature_2m_min: list[float | None]
+    # Any value: a bad one of tomorrow's costs only tomorrow; today's are checked in use.
+    temperature_2m_max: list[Any]
+    temperature_2m_min: list[Any]
+    weather_code: list[Any] = Field(
+        default=[], validation_alias=AliasChoices("weather_code", "weathercode")
+    )
 
 
 class _Forecast(_Part):
@@ -84,7 +112,7 @@ class _Forecast(_Part):
 
 
 class OpenMeteoWeather:
-    """Current weather and today's local min/max from the Open-Meteo forecast API."""
+    """Current weather, today's local min/max and tomorrow's from the Open-Meteo forecast API."""
 
     #: The credit its terms ask for wherever the data is shown.
     credit: ClassVar[tuple[str, str]] = (
@@ -109,16 +137,19 @@ class OpenMeteoWeather:
         self._http = Fetcher.for_source(settings)
 
     async def fetch(self, session: aiohttp.ClientSession, city: City) -> Weather:
-        """Fetch the weather of ``city``, with the day cut in the city's own time zone."""
+        """Fetch the weather of ``city``, with the days cut in the city's own time zone."""
         params = {
             "latitude": str(city.latitude),
             "longitude": str(city.longitude),
-            "current": "temperature_2m,weather_code",
-            "daily": "temperature_2m_max,temperature_2m_min",
+            "current": "temperature_2m,weather_code,apparent_temperature,"
+            "relative_humidity_2m,wind_speed_10m,wind_gusts_10m,is_day",
+            "daily": "temperature_2m_max,temperature_2m_min,weather_code",
             # Without it the daily buckets are GMT days: wrong before 05:00 in Astana.
             "timezone": city.timezone,
-            "forecast_days": "1",
+            # Today and tomorrow.
+            "forecast_days": "2",
             "temperature_unit": "celsius",
+            "wind_speed_unit": "ms",
         }
         url = join_url(self._base_url, DEFAULT_URL, FORECAST_PATH)
         body = await self._http.get(session, url, params=params)
@@ -154,7 +185,8 @@ def _weather(forecast: _Forecast, city: City, source: str, fetched_at: dt.dateti
         raise ValueError(f"current.time: {problem}")
     low, high = _day_range(forecast.daily, today)
     units = forecast.daily_units
-    return Weather(
+    return Weather.with_details(
+        _details(forecast, today),
         city=city.id,
         temperature=_current_temperature(forecast),
         min=_celsius(low, units.get("temperature_2m_min", _CELSIUS)),
@@ -172,10 +204,55 @@ def _day_range(daily: _Daily, today: dt.date) -> tuple[float, float]:
     days = zip(daily.time, daily.temperature_2m_min, daily.temperature_2m_max, strict=False)
     for day, low, high in days:
         if day == today:
+            low, high = _number(low), _number(high)
             if low is None or high is None:
-                raise ValueError(f"daily temperature_2m_min/max is null for {today}")
+                raise ValueError(
+                    f"daily temperature_2m_min/max is null or not a number for {today}"
+                )
             return low, high
     raise ValueError(f"daily has no temperature_2m_min/max for {today}")
+
+
+def _details(forecast: _Forecast, today: dt.date) -> dict[str, Any]:
+    """The current details in °C, m/s and %, and tomorrow; None where unknown."""
+    current, units = forecast.current, forecast.current_units
+    # An absent unit is the one asked for; the legacy block names the wind ``windspeed``.
+    wind_unit = units.get("wind_speed_10m") or units.get("windspeed") or _METRES_PER_SECOND
+    humidity = _number(current.relative_humidity_2m)
+    return {
+        "feels_like": _detail_celsius(
+            current.apparent_temperature, units.get("apparent_temperature", _CELSIUS)
+        ),
+        "humidity": humidity if units.get("relative_humidity_2m", _PERCENT) == _PERCENT else None,
+        "wind_speed": _speed(current.wind_speed_10m, wind_unit),
+        "wind_gust": _speed(
+            current.wind_gusts_10m, units.get("wind_gusts_10m", _METRES_PER_SECOND)
+        ),
+        # 1 or 0, which Weather reads as a bool (and refuses anything else).
+        "is_day": current.is_day,
+        "tomorrow": _tomorrow(forecast.daily, today + _ONE_DAY, forecast.daily_units),
+    }
+
+
+def _tomorrow(daily: _Daily, day: dt.date, units: Mapping[str, str]) -> dict[str, Any] | None:
+    """The daily entry of ``day`` in °C; None if there is none or a value is not usable."""
+    for index, date in enumerate(daily.time):
+        if date == day:
+            low = _detail_celsius(
+                _at(daily.temperature_2m_min, index), units.get("temperature_2m_min", _CELSIUS)
+            )
+            high = _detail_celsius(
+                _at(daily.temperature_2m_max, index), units.get("temperature_2m_max", _CELSIUS)
+            )
+            if low is None or high is None:
+                return None
+            return {"date": day, "min": low, "max": high, "code": _at(daily.weather_code, index)}
+    return None
+
+
+def _at(values: Sequence[Any], index: int) -> Any:
+    """``values[index]``, or None when the list is shorter (a variable not asked for)."""
+    return values[index] if index < len(values) else None
 
 
 def _current_temperature(forecast: _Forecast) -> float:
@@ -198,6 +275,32 @@ def _celsius(value: float, unit: str) -> float:
     if unit == _FAHRENHEIT:
         return round((value - 32) * 5 / 9, 1)
     raise ValueError(f"unknown temperature unit {unit!r}")
+
+
+def _detail_celsius(value: Any, unit: str) -> float | None:
+    """A detail's temperature in °C; None if it is not a number or its unit is unknown."""
+    number = _number(value)
+    if number is None or unit not in {_CELSIUS, _FAHRENHEIT}:
+        return None
+    return _celsius(number, unit)
+
+
+def _speed(value: Any, unit: str) -> float | None:
+    """A wind speed in m/s, to 0.1 when converted; None if not a number or in an unknown unit."""
+    number, scale = _number(value), _WIND_UNITS.get(unit)
+    if number is None or scale is None:
+        return None
+    return number if unit == _METRES_PER_SECOND else round(number * scale, 1)
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a float if it is a JSON number a float can hold, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return None
 
 
 def _zone(forecast: _Forecast) -> dt.tzinfo:

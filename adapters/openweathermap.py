@@ -12,9 +12,14 @@ variable named by ``api_key_env`` and never appears in a message.
 
 ``main.temp_min``/``temp_max`` of *current* weather are, by OWM's docs, the lowest and
 highest temperature observed right now across a large city's area, not the day's range,
-so this adapter gives no min/max.  Temperatures are °C only because every request sends
-``units=metric``: without it they are Kelvin, which the physical bounds of
-:class:`ticker.Weather` refuse.
+so this adapter gives no min/max, and the current-weather endpoint has no forecast, so
+no tomorrow either.  Temperatures are °C and speeds m/s only because every request sends
+``units=metric``: without it temperatures are Kelvin, which the physical bounds of
+:class:`ticker.Weather` refuse (an apparent temperature in Kelvin is left out).
+
+The details are ``main.feels_like``, ``main.humidity`` (%), ``wind.speed`` and
+``wind.gust`` (optional in OWM's answers); whether it is daytime comes from the
+``d``/``n`` suffix of ``weather[0].icon``, or else from ``sys.sunrise``/``sys.sunset``.
 """
 
 from __future__ import annotations
@@ -49,10 +54,25 @@ class _Part(BaseModel):
 
 class _Condition(_Part):
     id: int
+    # Details are taken as they come: a bad one costs only itself (Weather.with_details).
+    icon: Any = None
 
 
 class _Main(_Part):
     temp: float
+    feels_like: Any = None
+    humidity: Any = None
+
+
+class _Wind(_Part):
+    speed: Any = None
+    gust: Any = None
+
+
+class _Sun(_Part):
+    # Unix times, UTC, of the day's sunrise and sunset; absent in polar day and night.
+    sunrise: Any = None
+    sunset: Any = None
 
 
 class _Current(_Part):
@@ -60,6 +80,8 @@ class _Current(_Part):
     observed_at: AwareDatetime = Field(validation_alias="dt")
     main: _Main
     weather: list[_Condition] = []
+    wind: _Wind | None = None
+    sys: _Sun | None = None
 
 
 class OpenWeatherMapWeather:
@@ -144,7 +166,16 @@ def _weather(current: _Current, city: City, source: str, fetched_at: dt.datetime
     problem = date_problem(date, today=fetched_at.astimezone(city.zone).date())
     if problem is not None:
         raise ValueError(f"dt: {problem}")
-    return Weather(
+    wind = current.wind or _Wind()
+    details = {
+        "feels_like": current.main.feels_like,
+        "humidity": current.main.humidity,
+        "wind_speed": wind.speed,
+        "wind_gust": wind.gust,
+        "is_day": _is_day(current),
+    }
+    return Weather.with_details(
+        details,
         city=city.id,
         temperature=current.main.temp,
         code=OWM_CONDITIONS.get(current.weather[0].id) if current.weather else None,
@@ -153,3 +184,15 @@ def _weather(current: _Current, city: City, source: str, fetched_at: dt.datetime
         source=source,
         fetched_at=fetched_at,
     )
+
+
+def _is_day(current: _Current) -> bool | None:
+    """Daytime by the icon's ``d``/``n``, else by sunrise and sunset; None if neither says."""
+    icon = current.weather[0].icon if current.weather else None
+    if isinstance(icon, str) and icon[-1:] in {"d", "n"}:
+        return icon.endswith("d")
+    sun = current.sys or _Sun()
+    sunrise, sunset = sun.sunrise, sun.sunset
+    if not all(isinstance(time, int) and not isinstance(time, bool) for time in (sunrise, sunset)):
+        return None
+    return bool(sunrise <= current.observed_at.timestamp() < sunset)

@@ -15,9 +15,22 @@ There is no upstream and there are no terms: the values are the adapter's own ke
         - adapter: static
           cities:
             astana: {temperature: 19, min: 18, max: 20, code: 2}
+            almaty:               # every detail is optional
+              temperature: 21
+              min: 15
+              max: 24
+              feels_like: 20      # °C
+              wind_speed: 3.5     # m/s
+              wind_gust: 7        # m/s
+              humidity: 40        # %
+              is_day: true
+              tomorrow: {min: 12, max: 22, code: 61}   # the day after today
 
 The values are in ``base``, as a bank publishes in its own currency; the core
-crosses them into the site's ``rates.base`` like any source's.
+crosses them into the site's ``rates.base`` like any source's.  Weather values are
+checked against the bounds of :class:`ticker.Weather` (details included) when they are
+read, as any upstream's: a value beyond them is a format error naming the city and key,
+since an operator's typo should be seen, not quietly dropped.
 
 ``parse`` takes a YAML or JSON document of exactly that shape (without the common
 keys such as ``adapter``), so values handed over as a file are checked like settings;
@@ -60,6 +73,7 @@ __all__ = ["RATES_ZONE", "StaticRates", "StaticWeather"]
 
 #: Rates are dated in the calendar of the National Bank of Kazakhstan, whatever their base.
 RATES_ZONE = zoneinfo.ZoneInfo("Asia/Almaty")
+_ONE_DAY = dt.timedelta(days=1)
 
 
 class _Strict(BaseModel):
@@ -92,17 +106,30 @@ class _RatesDocument(_Strict):
         return self
 
 
-class _Reading(_Strict):
-    temperature: float
+class _Range(_Strict):
     min: float
     max: float
-    code: int | None = None
 
     @model_validator(mode="after")
     def _check_range(self) -> Self:
         if self.min > self.max:
             raise ValueError(f"min {self.min} is above max {self.max}")
         return self
+
+
+class _Tomorrow(_Range):
+    code: int | None = None
+
+
+class _Reading(_Range):
+    temperature: float
+    code: int | None = None
+    feels_like: float | None = None
+    wind_speed: float | None = None
+    wind_gust: float | None = None
+    humidity: float | None = None
+    is_day: bool | None = None
+    tomorrow: _Tomorrow | None = None
 
 
 class _WeatherDocument(_Strict):
@@ -184,19 +211,20 @@ class StaticWeather:
         reading = document.cities.get(city.id)
         if reading is None:
             raise UpstreamFormatError(self.name, f"no static value for city {city.id!r}")
+        today = fetched_at.astimezone(city.zone).date()
+        values = reading.model_dump(exclude={"tomorrow"})
+        if reading.tomorrow is not None:
+            values["tomorrow"] = {"date": today + _ONE_DAY, **reading.tomorrow.model_dump()}
         try:
             return Weather(
+                **values,
                 city=city.id,
-                temperature=reading.temperature,
-                min=reading.min,
-                max=reading.max,
-                code=reading.code,
-                date=fetched_at.astimezone(city.zone).date(),
+                date=today,
                 observed_at=fetched_at,
                 source=self.name,
                 fetched_at=fetched_at,
             )
-        except ValidationError as exc:  # beyond the bounds, such as 500 °C
+        except ValidationError as exc:  # beyond the bounds, such as 500 °C or humidity 140
             raise UpstreamFormatError(self.name, f"{city.id}: {describe(exc)}") from exc
 
 

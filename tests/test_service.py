@@ -19,7 +19,7 @@ RATE_FIELDS = {
 WEATHER_FIELDS = {
     "city", "name", "temperature", "min", "max", "code", "date", "source", "fetched_at",
     "observed_at", "stale", "age", "text", "missing", "timezone", "reason", "condition",
-    "reason_code",
+    "reason_code", "feels_like", "wind_speed", "wind_gust", "humidity", "is_day", "tomorrow",
 }  # fmt: skip
 
 
@@ -43,6 +43,7 @@ async def test_strip_json_contract(client):
         "text",
         "sources",
         "labels",
+        "unit",
         "generated_at",
     }
     assert [item["code"] for item in body["rates"]] == ["USD", "EUR", "RUB", "CNY"]
@@ -127,7 +128,7 @@ async def test_widget_escapes_config_and_upstream_strings(aiohttp_client, store:
         ("lang=xx", "lang", ["en", "ru", "kk", "zh-Hans"]),
         ("lang=", "lang", ["en", "ru", "kk", "zh-Hans"]),
         ("lang=ru&lang=en", "lang", ["en", "ru", "kk", "zh-Hans"]),
-        ("colour=red", "colour", ["lang"]),
+        ("colour=red", "colour", ["lang", "units"]),
     ],
     ids=["unknown-lang", "empty-lang", "repeated-lang", "unknown-parameter"],
 )
@@ -135,7 +136,7 @@ async def test_widget_escapes_config_and_upstream_strings(aiohttp_client, store:
 async def test_bad_query_is_a_400_listing_what_is_allowed(client, path, query, parameter, allowed):
     """A bad parameter gets 400 with a JSON body naming it and what is allowed."""
     if path == "/widget" and parameter == "colour":
-        allowed = ["lang", "theme"]
+        allowed = ["lang", "theme", "units"]
     response = await client.get(f"{path}?{query}")
     assert response.status == 400
     assert response.headers["Cache-Control"] == "no-store"

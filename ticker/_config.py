@@ -43,11 +43,13 @@ from ticker._models import Celsius, DataKind, Published, WrittenInstant
 from ticker._transliterate import kk_arabic, kk_latin, uz_cyrillic, uz_latin
 
 __all__ = [
+    "DEFAULT_FONT_DIRS",
     "CacheSettings",
     "City",
     "DataKind",
     "EditorialSettings",
     "HistorySettings",
+    "ImagesSettings",
     "LiveSettings",
     "LoggingSettings",
     "Pin",
@@ -205,6 +207,13 @@ class ServerSettings(_Strict):
         default=["*"],
         description="Origins whose pages may read the JSON API: '*' (public data) or a list.",
     )
+    public_url: AnyHttpUrl | None = Field(
+        default=None,
+        description=(
+            "The service's address as readers reach it (https://ticker.example/): makes the"
+            " frame's og:image an absolute URL, as link previews need."
+        ),
+    )
 
 
 class WidgetSettings(_Strict):
@@ -223,6 +232,32 @@ class WidgetSettings(_Strict):
         description=(
             "What a screen too narrow for every rate shows: hide: the rates that do not fit,"
             " from the end of their order; scroll: all, scrolled sideways by whole items."
+        ),
+    )
+    icons: bool = Field(
+        default=False, description="Show each city's condition as an icon (always on the card)."
+    )
+    tomorrow: bool = Field(
+        default=False,
+        description="Show tomorrow's range after today's (needs weather.forecast_days: 2).",
+    )
+
+
+#: Where Debian's fonts-noto-core and fonts-noto-cjk put the fonts the images are drawn in.
+DEFAULT_FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/noto"),
+    Path("/usr/share/fonts/opentype/noto"),
+)
+
+
+class ImagesSettings(_Strict):
+    """Where the fonts of the strip's images and the day's card are found."""
+
+    fonts: Annotated[list[Path], Field(min_length=1)] = Field(
+        default=list(DEFAULT_FONT_DIRS),
+        description=(
+            "Font files or folders holding Noto Sans, Noto Sans Arabic and Noto Sans CJK"
+            " (Debian: fonts-noto-core, fonts-noto-cjk)."
         ),
     )
 
@@ -377,6 +412,9 @@ class WeatherSettings(_Strict):
         default=dt.timedelta(hours=6),
         description="After this long without a successful refresh a city's weather is hidden.",
     )
+    forecast_days: Literal[1, 2] = Field(
+        default=1, description="1: today's range; 2: tomorrow's range and condition too."
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Self:
@@ -440,6 +478,7 @@ class Settings(_Strict):
     cache: CacheSettings = CacheSettings()
     server: ServerSettings = ServerSettings()
     widget: WidgetSettings = WidgetSettings()
+    images: ImagesSettings = ImagesSettings()
     history: HistorySettings = HistorySettings()
     editorial: EditorialSettings = EditorialSettings()
     logging: LoggingSettings = LoggingSettings()

@@ -15,6 +15,11 @@ value that passed can overflow a decimal context.  (pydantic's own ``max_digits`
 would pass them and be written out in full; :class:`DecimalBounds` counts every
 digit as written.)  The cache validates what it reads with the same models, so a
 bad stored value counts as absent.
+
+A reading's details (apparent temperature, wind, humidity, daylight, tomorrow's
+forecast) are bounded in the same way, but an upstream's bad detail costs only that
+detail: :meth:`Weather.with_details` leaves it out (``None``) and keeps the reading.
+Every detail defaults to ``None``, so a reading cached before they existed still loads.
 """
 
 from __future__ import annotations
@@ -22,11 +27,11 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -47,10 +52,12 @@ __all__ = [
     "MAX_DAYS_AHEAD",
     "MAX_QUANT",
     "PUBLISHED_DIGITS",
+    "WEATHER_DETAILS",
     "Attribution",
     "Calendar",
     "CurrencyCode",
     "DataKind",
+    "DayForecast",
     "DecimalBounds",
     "Direction",
     "Rate",
@@ -366,6 +373,37 @@ MAX_CELSIUS = 65.0
 Celsius = Annotated[float, Field(ge=MIN_CELSIUS, le=MAX_CELSIUS)]
 #: WMO 4677 present-weather codes run from 00 to 99.
 MAX_WMO_CODE = 99
+#: Wind at 10 m, m/s: the strongest gust on record is 113 m/s (Barrow Island, 1996, by
+#: the WMO's archive of extremes), and a sustained wind is weaker than its gusts.
+MAX_WIND_SPEED = 120.0
+MAX_WIND_GUST = 150.0
+WindSpeed = Annotated[float, Field(ge=0, le=MAX_WIND_SPEED)]
+WindGust = Annotated[float, Field(ge=0, le=MAX_WIND_GUST)]
+#: Relative humidity, %.
+Humidity = Annotated[float, Field(ge=0, le=100)]
+ONE_DAY = dt.timedelta(days=1)
+
+
+class DayForecast(BaseModel):
+    """The forecast range and condition of one local day of a city, in degrees Celsius."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    date: Day = Field(description="The local date the forecast is for.")
+    min: Celsius = Field(description="The day's forecast minimum, °C.")
+    max: Celsius = Field(description="The day's forecast maximum, °C.")
+    code: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_WMO_CODE,
+        description="WMO 4677 code of the day's most severe condition, if known.",
+    )
+
+    @model_validator(mode="after")
+    def _check_range(self) -> Self:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
 
 
 class Weather(BaseModel):
@@ -388,6 +426,54 @@ class Weather(BaseModel):
     observed_at: Instant = Field(description="When the current values are valid.")
     source: str
     fetched_at: Instant
+    # The details: None where the upstream does not publish them (see with_details).
+    feels_like: Celsius | None = Field(
+        default=None, description="Apparent temperature now, °C; None if not published."
+    )
+    wind_speed: WindSpeed | None = Field(
+        default=None, description="Wind speed now, m/s; None if not published."
+    )
+    wind_gust: WindGust | None = Field(
+        default=None, description="Wind gusts now, m/s; None if not published."
+    )
+    humidity: Humidity | None = Field(
+        default=None, description="Relative humidity now, %; None if not published."
+    )
+    is_day: bool | None = Field(
+        default=None,
+        description="Whether it is daytime at `observed_at`, as the upstream says; None if "
+        "it does not say.",
+    )
+    tomorrow: DayForecast | None = Field(
+        default=None, description="The forecast of the day after `date`; None if not published."
+    )
+
+    @classmethod
+    def with_details(cls, details: Mapping[str, Any], /, **fields: Any) -> Self:
+        """A reading of ``fields`` with each of ``details`` that is within its bounds.
+
+        A detail the model refuses (humidity 140, a NaN wind, tomorrow's min above its
+        max) is left out, so it reads as not published, and costs nothing else; so is a
+        forecast of ``tomorrow`` that is not for the day after ``date``.  A bad value of
+        ``fields`` raises :class:`pydantic.ValidationError` as the constructor does.
+        """
+        unknown = sorted(details.keys() - WEATHER_DETAILS)
+        if unknown:
+            raise ValueError(f"not details of a reading: {', '.join(unknown)}")
+        values = {**fields, **details}
+        try:
+            reading = cls.model_validate(values)
+        except ValidationError as exc:
+            refused = {error["loc"][0] for error in exc.errors() if error["loc"]} & details.keys()
+            if not refused:
+                raise
+            # Validated again without them: a bad value of ``fields`` still raises here.
+            reading = cls.model_validate({k: v for k, v in values.items() if k not in refused})
+        # The model takes any day (a cached reading's tomorrow can be today when it is
+        # shown); as it enters, a forecast must be for the next day of the reading.
+        if reading.tomorrow is not None and reading.tomorrow.date != reading.date + ONE_DAY:
+            return reading.model_copy(update={"tomorrow": None})
+        return reading
 
     @model_validator(mode="after")
     def _check_range(self) -> Self:
@@ -396,6 +482,13 @@ class Weather(BaseModel):
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min {self.min} is above max {self.max}")
         return self
+
+
+#: The fields of :class:`Weather` an upstream may leave out or get wrong at no cost to
+#: the reading (see :meth:`Weather.with_details`).
+WEATHER_DETAILS = frozenset(
+    {"feels_like", "wind_speed", "wind_gust", "humidity", "is_day", "tomorrow"}
+)
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,14 @@ __all__ = [
     "ReasonCode",
     "SourceReport",
     "Strip",
+    "TemperatureUnit",
     "WeatherHalf",
     "WeatherItem",
 ]
+
+
+#: The unit of a strip's temperatures.
+TemperatureUnit = Literal["°C", "°F"]
 
 
 class ReasonCode(StrEnum):
@@ -105,6 +110,23 @@ class RateItem(BaseModel):
     )
 
 
+class Tomorrow(BaseModel):
+    """A city's forecast for the day after the item's ``date``, as the strip shows it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    date: dt.date = Field(description="The local date the forecast is for.")
+    min: float = Field(description="The day's forecast minimum, °C.")
+    max: float = Field(description="The day's forecast maximum, °C.")
+    code: int | None = Field(
+        default=None, description="WMO 4677 code of the day's most severe condition, if known."
+    )
+    text: str = Field(description='Display range, e.g. "-5-2℃".')
+    condition: str | None = Field(
+        default=None, description="The weather condition of `code` in `lang`."
+    )
+
+
 class WeatherItem(BaseModel):
     """A city's weather as the strip shows it; value fields are ``None`` when ``missing``."""
 
@@ -118,6 +140,13 @@ class WeatherItem(BaseModel):
     min: float | None = None
     max: float | None = None
     code: int | None = None
+    feels_like: float | None = Field(default=None, description="Apparent temperature now, °C.")
+    wind_speed: float | None = Field(default=None, description="Wind speed now, m/s.")
+    wind_gust: float | None = Field(default=None, description="Wind gusts now, m/s.")
+    humidity: float | None = Field(default=None, description="Relative humidity now, %.")
+    is_day: bool | None = Field(
+        default=None, description="Whether it is daytime at `observed_at`, as the source says."
+    )
     date: dt.date | None = None
     timezone: str
     observed_at: UtcDatetime | None = None
@@ -133,6 +162,9 @@ class WeatherItem(BaseModel):
     )
     condition: str | None = Field(
         default=None, description="The weather condition of `code` in `lang`."
+    )
+    tomorrow: Tomorrow | None = Field(
+        default=None, description="The forecast of the day after `date`, if the source has one."
     )
 
 
@@ -151,6 +183,9 @@ class Strip(BaseModel):
     )
     labels: dict[str, str] = Field(
         default={}, description="The widget's own words in `lang`: rates, weather, sources..."
+    )
+    unit: TemperatureUnit = Field(
+        default="°C", description="The unit of every temperature: °C, or °F with units=imperial."
     )
     generated_at: UtcDatetime
 
@@ -174,6 +209,9 @@ class WeatherHalf(BaseModel):
     lang: str
     weather: list[WeatherItem]
     text: str = Field(description="The weather part of the strip as one line.")
+    unit: TemperatureUnit = Field(
+        default="°C", description="The unit of every temperature: °C, or °F with units=imperial."
+    )
     generated_at: UtcDatetime
 
 

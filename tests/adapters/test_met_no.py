@@ -1,4 +1,4 @@
-"""MetNoWeather: MET Norway's compact forecast, its local-day range and its symbols."""
+"""MetNoWeather: MET Norway's compact forecast, its local days, details and symbols."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from ticker import (
     build_sources,
     parse_settings,
 )
+from ticker._models import DayForecast
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FETCHED_AT = dt.datetime(2026, 11, 28, 14, 30, tzinfo=dt.UTC)
@@ -446,3 +447,137 @@ def test_forecast_beyond_the_bounds_is_a_format_error(weather, body, message):
     with pytest.raises(UpstreamFormatError, match=r"^met-no: ") as info:
         weather.parse(body, city=ASTANA, fetched_at=FETCHED_AT)
     assert message in str(info.value)
+
+
+# --- details and tomorrow -------------------------------------------------------------------
+
+#: The details of the fixture's first entry (19:00 in Astana) and of tomorrow, 29 November.
+DETAILS = {
+    "feels_like": None,
+    "humidity": 83.2,
+    "wind_speed": 4.2,
+    "wind_gust": None,
+    "is_day": False,
+    "tomorrow": DayForecast(date=dt.date(2026, 11, 29), min=-11.8, max=-4.1, code=71),
+}
+
+
+def _details(reading) -> dict:
+    return {name: getattr(reading, name) for name in DETAILS}
+
+
+def _with_first_details(**values) -> dict:
+    """The fixture with its first entry's instant details changed (None removes one)."""
+    document = _forecast()
+    details = _timeseries(document)[0]["data"]["instant"]["details"]
+    details.update(values)
+    _timeseries(document)[0]["data"]["instant"]["details"] = {
+        key: value for key, value in details.items() if value is not None
+    }
+    return document
+
+
+def test_fixture_gives_the_details_and_tomorrow(weather):
+    """Wind and humidity come from the first instant, in m/s and %; compact has no feels-like."""
+    reading = weather.parse(_body(_forecast()), city=ASTANA, fetched_at=FETCHED_AT)
+    assert _details(reading) == DETAILS
+
+
+def test_gust_is_read_where_met_gives_it(weather):
+    """wind_speed_of_gust, in m/s by meta.units, is the gust when an entry has it."""
+    document = _with_first_details(wind_speed_of_gust=9.7)
+    document["properties"]["meta"]["units"]["wind_speed_of_gust"] = "m/s"
+    reading = weather.parse(_body(document), city=ASTANA, fetched_at=FETCHED_AT)
+    assert (reading.wind_speed, reading.wind_gust) == (4.2, 9.7)
+
+
+@pytest.mark.parametrize(
+    ("symbol", "is_day"),
+    [
+        ("clearsky_day", True),
+        ("fair_night", False),
+        ("lightsnow_polartwilight", False),
+        ("cloudy", None),
+        ("fog", None),
+    ],
+    ids=lambda value: str(value),
+)
+def test_daylight_comes_from_the_symbol_suffix(weather, symbol, is_day):
+    """_day is daytime, _night and _polartwilight are not; a bare symbol says nothing."""
+    document = _with_first(next_1_hours=_symbol(symbol))
+    reading = weather.parse(_body(document), city=ASTANA, fetched_at=FETCHED_AT)
+    assert reading.is_day is is_day
+
+
+def test_no_symbol_says_nothing_of_daylight(weather):
+    """An entry without any period symbol gives is_day None."""
+    document = _with_first(next_1_hours=None, next_6_hours=None, next_12_hours=None)
+    reading = weather.parse(_body(document), city=ASTANA, fetched_at=FETCHED_AT)
+    assert (reading.is_day, reading.code) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("units", "refused"),
+    [
+        ({"wind_speed": "km/h"}, "wind_speed"),
+        ({"relative_humidity": "fraction"}, "humidity"),
+    ],
+    ids=["wind-in-km-per-hour", "humidity-as-a-fraction"],
+)
+def test_a_detail_in_another_unit_is_left_out(weather, units, refused):
+    """A detail whose meta.units unit is not MET's documented one is None; the rest stays."""
+    document = _forecast()
+    document["properties"]["meta"]["units"].update(units)
+    reading = weather.parse(_body(document), city=ASTANA, fetched_at=FETCHED_AT)
+    assert _details(reading) == DETAILS | {refused: None}
+
+
+@pytest.mark.parametrize(
+    ("values", "refused"),
+    [
+        ({"relative_humidity": 140.0}, "humidity"),
+        ({"wind_speed": float("nan")}, "wind_speed"),
+        ({"wind_speed": "calm"}, "wind_speed"),
+        ({"wind_speed": -1.0}, "wind_speed"),
+        ({"relative_humidity": None}, "humidity"),
+    ],
+    ids=["humidity-140", "nan-wind", "text-wind", "negative-wind", "no-humidity"],
+)
+def test_a_bad_detail_costs_only_that_detail(weather, values, refused):
+    """A detail beyond its bounds, not a number or absent is None; the reading stays."""
+    document = _with_first_details(**values)
+    reading = weather.parse(_body(document), city=ASTANA, fetched_at=FETCHED_AT)
+    assert _details(reading) == DETAILS | {refused: None}
+    assert (reading.temperature, reading.min, reading.max) == (-6.3, -8.6, -6.3)
+
+
+def test_tomorrow_code_is_the_most_severe_of_its_symbols(weather):
+    """Tomorrow's code is the highest of its entries' codes: thunder at 02:00 outweighs snow."""
+    document = _forecast()
+    _timeseries(document)[6]["data"]["next_1_hours"] = _symbol("rainandthunder")
+    reading = weather.parse(_body(document), city=ASTANA, fetched_at=FETCHED_AT)
+    assert reading.tomorrow == DETAILS["tomorrow"].model_copy(update={"code": 95})
+
+
+def test_tomorrow_without_symbols_has_no_code(weather):
+    """A day whose entries have no mapped symbol still has its range, with code None."""
+    document = _forecast()
+    for entry in _timeseries(document)[5:]:
+        entry["data"] = {"instant": entry["data"]["instant"]}
+    reading = weather.parse(_body(document), city=ASTANA, fetched_at=FETCHED_AT)
+    assert reading.tomorrow == DETAILS["tomorrow"].model_copy(update={"code": None})
+
+
+def test_a_forecast_ending_today_has_no_tomorrow(weather):
+    """Without an entry on the next local day, tomorrow is None."""
+    document = _forecast()
+    _timeseries(document)[:] = _timeseries(document)[:5]
+    reading = weather.parse(_body(document), city=ASTANA, fetched_at=FETCHED_AT)
+    assert (reading.tomorrow, reading.min, reading.max) == (None, -8.6, -6.3)
+
+
+def test_tomorrow_is_the_next_day_in_the_city_zone(weather):
+    """For a city on UTC the same forecast's tomorrow starts at 00:00Z on the 29th."""
+    city = ASTANA.model_copy(update={"timezone": "UTC"})
+    reading = weather.parse(_body(_forecast()), city=city, fetched_at=FETCHED_AT)
+    assert reading.tomorrow == DayForecast(date=dt.date(2026, 11, 29), min=-11.8, max=-4.1, code=3)

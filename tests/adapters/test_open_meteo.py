@@ -1,4 +1,4 @@
-"""OpenMeteoWeather: the Open-Meteo forecast API's current values and local-day range."""
+"""OpenMeteoWeather: the Open-Meteo forecast API's current values, details and local days."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from adapters.open_meteo import OpenMeteoWeather
 from ticker import City, SourceSettings, UpstreamFormatError, UpstreamUnavailable
+from ticker._models import DayForecast
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FETCHED_AT = dt.datetime(2026, 11, 28, 5, 20, tzinfo=dt.UTC)
@@ -26,6 +27,29 @@ def _astana(**parts):
     document = json.loads((FIXTURES / "open_meteo_astana.json").read_bytes())
     document.update(parts)
     return {key: value for key, value in document.items() if value is not None}
+
+
+def _detailed(**parts):
+    """The fixture of today's request (details, tomorrow), with ``parts`` replaced."""
+    document = json.loads((FIXTURES / "open_meteo_astana_details.json").read_bytes())
+    document.update(parts)
+    return {key: value for key, value in document.items() if value is not None}
+
+
+def _with_current(units=None, **values):
+    """The detailed fixture with current ``values`` and ``units`` changed."""
+    document = _detailed()
+    document["current"].update(values)
+    document["current_units"].update(units or {})
+    return document
+
+
+def _with_tomorrow(**values):
+    """The detailed fixture with tomorrow's daily ``values`` (index 1) changed."""
+    document = _detailed()
+    for key, value in values.items():
+        document["daily"][key][1] = value
+    return document
 
 
 def _body(document) -> bytes:
@@ -190,7 +214,14 @@ def test_error_body_is_a_format_error_with_the_reason(weather):
             _body(_astana(current={"time": "2026-11-28T10:15", "temperature_2m": None})),
             "current.temperature_2m",
         ),
-        (_body(_astana(daily=_daily(["2026-11-28"], [None], [17.6]))), "null for 2026-11-28"),
+        (
+            _body(_astana(daily=_daily(["2026-11-28"], [None], [17.6]))),
+            "null or not a number for 2026-11-28",
+        ),
+        (
+            _body(_astana(daily=_daily(["2026-11-28"], ["warm"], [17.6]))),
+            "null or not a number for 2026-11-28",
+        ),
         (_body(_astana(daily=_daily(["2026-11-27"], [19.5], [17.6]))), "no temperature_2m_min"),
         (_body(_astana(daily_units={"temperature_2m_min": "K"})), "unit 'K'"),
         (_body(_astana(daily=_daily(["2026-11-28"], [10.0], [17.6]))), "min 17.6 is above max"),
@@ -216,6 +247,7 @@ def test_error_body_is_a_format_error_with_the_reason(weather):
         "no-current-temperature",
         "null-current-temperature",
         "null-daily-max",
+        "text-daily-max",
         "no-daily-entry-for-today",
         "unknown-unit",
         "min-above-max",
@@ -253,11 +285,13 @@ async def test_fetch_sends_the_documented_query(aiohttp_server, session):
         {
             "latitude": "51.1694",
             "longitude": "71.4491",
-            "current": "temperature_2m,weather_code",
-            "daily": "temperature_2m_max,temperature_2m_min",
+            "current": "temperature_2m,weather_code,apparent_temperature,"
+            "relative_humidity_2m,wind_speed_10m,wind_gusts_10m,is_day",
+            "daily": "temperature_2m_max,temperature_2m_min,weather_code",
             "timezone": "Asia/Almaty",
-            "forecast_days": "1",
+            "forecast_days": "2",
             "temperature_unit": "celsius",
+            "wind_speed_unit": "ms",
         }
     ]
     assert reading.observed_at == dt.datetime(2026, 11, 28, 5, 15, tzinfo=dt.UTC)
@@ -319,3 +353,193 @@ def test_forecast_beyond_the_bounds_is_a_format_error(weather, document, message
     with pytest.raises(UpstreamFormatError, match=r"^open-meteo: ") as info:
         weather.parse(_body(document), city=ASTANA, fetched_at=FETCHED_AT)
     assert message in str(info.value)
+
+
+# --- details and tomorrow -------------------------------------------------------------------
+
+#: The details of the detailed fixture, as Weather holds them.
+DETAILS = {
+    "feels_like": -13.6,
+    "humidity": 86.0,
+    "wind_speed": 5.3,
+    "wind_gust": 11.2,
+    "is_day": True,
+    "tomorrow": DayForecast(date=dt.date(2026, 11, 29), min=-11.6, max=-2.3, code=3),
+}
+
+
+def _details(reading) -> dict:
+    return {name: getattr(reading, name) for name in DETAILS}
+
+
+def test_every_detail_and_tomorrow_are_mapped(weather):
+    """Today's answer gives apparent temperature, humidity, wind, gusts, daylight and tomorrow."""
+    reading = weather.parse(_body(_detailed()), city=ASTANA, fetched_at=FETCHED_AT)
+    assert _details(reading) == DETAILS
+    assert (reading.temperature, reading.min, reading.max, reading.code) == (-7.4, -9.8, -5.1, 71)
+
+
+def test_an_answer_without_details_has_none(weather):
+    """The answer to the old request (no details, one day) reads with every detail None."""
+    reading = weather.parse(_body(_astana()), city=ASTANA, fetched_at=FETCHED_AT)
+    assert _details(reading) == dict.fromkeys(DETAILS)
+    assert reading.temperature == 19.2
+
+
+@pytest.mark.parametrize(
+    ("unit", "speed", "gust"),
+    [
+        ("m/s", 5.3, 11.2),
+        ("km/h", 19.1, 40.3),
+        ("mp/h", 11.9, 25.1),
+        ("kn", 10.3, 21.8),
+    ],
+    ids=["metres-per-second", "km-per-hour", "mp-per-hour", "knots"],
+)
+def test_wind_in_any_open_meteo_unit_is_converted_to_metres_per_second(weather, unit, speed, gust):
+    """A proxy's or an old cache's km/h, mph or knots are read as m/s, to 0.1."""
+    document = _with_current(
+        {"wind_speed_10m": unit, "wind_gusts_10m": unit}, wind_speed_10m=speed, wind_gusts_10m=gust
+    )
+    reading = weather.parse(_body(document), city=ASTANA, fetched_at=FETCHED_AT)
+    assert (reading.wind_speed, reading.wind_gust) == (5.3, 11.2)
+
+
+def test_fahrenheit_answer_converts_apparent_temperature_and_tomorrow(weather):
+    """An answer in °F gives the apparent temperature and tomorrow's range in °C."""
+    document = _detailed(
+        current_units={"temperature_2m": "°F", "apparent_temperature": "°F"},
+        daily_units=FAHRENHEIT,
+    )
+    document["current"].update(temperature_2m=18.7, apparent_temperature=7.5)
+    document["daily"].update(temperature_2m_max=[22.8, 27.9], temperature_2m_min=[14.4, 11.1])
+    reading = weather.parse(_body(document), city=ASTANA, fetched_at=FETCHED_AT)
+    assert (reading.temperature, reading.min, reading.max) == (-7.4, -9.8, -5.1)
+    assert (reading.feels_like, reading.tomorrow) == (-13.6, DETAILS["tomorrow"])
+
+
+@pytest.mark.parametrize(
+    ("units", "refused"),
+    [
+        ({"wind_speed_10m": "Beaufort"}, "wind_speed"),
+        ({"wind_gusts_10m": "undefined"}, "wind_gust"),
+        ({"apparent_temperature": "K"}, "feels_like"),
+        ({"relative_humidity_2m": "g/m³"}, "humidity"),
+    ],
+    ids=["beaufort-wind", "undefined-gusts", "kelvin-apparent", "absolute-humidity"],
+)
+def test_a_detail_in_an_unknown_unit_is_left_out(weather, units, refused):
+    """A detail whose unit the adapter does not know is None; every other value stays."""
+    reading = weather.parse(_body(_with_current(units)), city=ASTANA, fetched_at=FETCHED_AT)
+    assert _details(reading) == DETAILS | {refused: None}
+
+
+@pytest.mark.parametrize(
+    ("values", "refused"),
+    [
+        ({"relative_humidity_2m": 140}, "humidity"),
+        ({"wind_speed_10m": float("nan")}, "wind_speed"),
+        ({"wind_gusts_10m": -3.0}, "wind_gust"),
+        ({"wind_gusts_10m": 10**400}, "wind_gust"),
+        ({"apparent_temperature": "cold"}, "feels_like"),
+        ({"apparent_temperature": 120.0}, "feels_like"),
+        ({"is_day": 2}, "is_day"),
+        ({"relative_humidity_2m": None}, "humidity"),
+    ],
+    ids=[
+        "humidity-140",
+        "nan-wind",
+        "negative-gust",
+        "a-400-digit-gust",
+        "text-apparent",
+        "apparent-120",
+        "is-day-2",
+        "null-humidity",
+    ],
+)
+def test_a_bad_detail_costs_only_that_detail(weather, values, refused):
+    """A detail beyond its bounds or not a number is None; the reading and the rest stay."""
+    reading = weather.parse(_body(_with_current(**values)), city=ASTANA, fetched_at=FETCHED_AT)
+    assert _details(reading) == DETAILS | {refused: None}
+    assert (reading.temperature, reading.min, reading.max) == (-7.4, -9.8, -5.1)
+
+
+@pytest.mark.parametrize(
+    "daily",
+    [
+        {"temperature_2m_min": 5.0},
+        {"temperature_2m_max": float("nan")},
+        {"temperature_2m_min": None},
+        {"temperature_2m_max": "warm"},
+        {"temperature_2m_max": 99.0},
+        {"weather_code": 100},
+    ],
+    ids=["min-above-max", "nan-max", "null-min", "text-max", "max-99", "code-100"],
+)
+def test_a_bad_tomorrow_costs_only_tomorrow(weather, daily):
+    """A daily value of tomorrow's that the bounds refuse leaves tomorrow None, today intact."""
+    reading = weather.parse(_body(_with_tomorrow(**daily)), city=ASTANA, fetched_at=FETCHED_AT)
+    assert _details(reading) == DETAILS | {"tomorrow": None}
+    assert (reading.date, reading.min, reading.max) == (dt.date(2026, 11, 28), -9.8, -5.1)
+
+
+@pytest.mark.parametrize(
+    ("daily", "tomorrow"),
+    [
+        (
+            {
+                "time": ["2026-11-27", "2026-11-28", "2026-11-29"],
+                "temperature_2m_max": [-1.0, -5.1, -2.3],
+                "temperature_2m_min": [-4.0, -9.8, -11.6],
+                "weather_code": [61, 71, 3],
+            },
+            DETAILS["tomorrow"],
+        ),
+        (
+            {
+                "time": ["2026-11-28", "2026-11-29"],
+                "temperature_2m_max": [-5.1, -2.3],
+                "temperature_2m_min": [-9.8, -11.6],
+            },
+            DETAILS["tomorrow"].model_copy(update={"code": None}),
+        ),
+        (
+            {
+                "time": ["2026-11-28", "2026-11-30"],
+                "temperature_2m_max": [-5.1, -2.3],
+                "temperature_2m_min": [-9.8, -11.6],
+                "weather_code": [71, 3],
+            },
+            None,
+        ),
+    ],
+    ids=["past-days-1", "no-daily-code", "no-entry-for-tomorrow"],
+)
+def test_tomorrow_is_the_daily_entry_of_the_next_local_day(weather, daily, tomorrow):
+    """Tomorrow is the entry dated the day after current.time's, wherever it is; else None."""
+    reading = weather.parse(_body(_detailed(daily=daily)), city=ASTANA, fetched_at=FETCHED_AT)
+    assert reading.tomorrow == tomorrow
+
+
+def test_legacy_current_weather_gives_wind_and_daylight(weather):
+    """The legacy current_weather block's windspeed (km/h) and is_day are read too."""
+    document = _detailed(
+        current=None,
+        current_units=None,
+        current_weather_units={"temperature": "°C", "windspeed": "km/h"},
+        current_weather={
+            "time": "2026-11-28T10:15",
+            "temperature": -7.4,
+            "windspeed": 19.1,
+            "winddirection": 230,
+            "is_day": 0,
+            "weathercode": 71,
+        },
+    )
+    reading = weather.parse(_body(document), city=ASTANA, fetched_at=FETCHED_AT)
+    assert (reading.wind_speed, reading.is_day, reading.wind_gust, reading.humidity) == (
+        5.3,
+        False,
+        None,
+        None,
+    )

@@ -1,4 +1,4 @@
-"""OpenWeatherMapWeather: current weather in °C, OWM condition ids, and a key kept secret."""
+"""OpenWeatherMapWeather: current weather in °C and m/s, OWM condition ids, a key kept secret."""
 
 from __future__ import annotations
 
@@ -372,3 +372,92 @@ def test_reading_beyond_the_bounds_is_a_format_error(weather, parts, message):
     with pytest.raises(UpstreamFormatError, match=r"^openweathermap: ") as info:
         weather.parse(_body(_current(**parts)), city=ASTANA, fetched_at=FETCHED_AT)
     assert message in str(info.value)
+
+
+# --- details --------------------------------------------------------------------------------
+
+#: The details of the fixture (10:20 in Astana, icon 13d), as Weather holds them.
+DETAILS = {
+    "feels_like": -13.1,
+    "humidity": 86.0,
+    "wind_speed": 5.1,
+    "wind_gust": 9.3,
+    "is_day": True,
+    "tomorrow": None,
+}
+# 10:20 in Astana on the fixture's day, between its sunrise (08:52) and sunset (17:04).
+SUNRISE, SUNSET = 1795837934, 1795867481
+
+
+def _details(reading) -> dict:
+    return {name: getattr(reading, name) for name in DETAILS}
+
+
+def test_fixture_gives_every_detail_and_no_tomorrow(weather):
+    """feels_like, humidity, wind speed and gust (°C, %, m/s by units=metric), daylight by icon."""
+    reading = weather.parse(_body(_current()), city=ASTANA, fetched_at=FETCHED_AT)
+    assert _details(reading) == DETAILS
+
+
+@pytest.mark.parametrize(
+    ("wind", "expected"),
+    [
+        ({"speed": 5.1, "deg": 230}, (5.1, None)),
+        (None, (None, None)),
+    ],
+    ids=["no-gust", "no-wind"],
+)
+def test_unpublished_wind_is_none(weather, wind, expected):
+    """wind.gust is optional in OWM's answers, and so is the wind block."""
+    reading = weather.parse(_body(_current(wind=wind)), city=ASTANA, fetched_at=FETCHED_AT)
+    assert (reading.wind_speed, reading.wind_gust) == expected
+
+
+@pytest.mark.parametrize(
+    ("weather_list", "sun", "observed", "is_day"),
+    [
+        ([{"id": 800, "icon": "01n"}], None, None, False),
+        ([{"id": 800, "icon": "01d"}], {"sunrise": 0, "sunset": 1}, None, True),
+        ([{"id": 800}], {"sunrise": SUNRISE, "sunset": SUNSET}, None, True),
+        ([{"id": 800}], {"sunrise": SUNRISE, "sunset": SUNSET}, SUNSET, False),
+        ([{"id": 800, "icon": "01"}], {"sunrise": SUNRISE, "sunset": SUNSET}, SUNRISE - 1, False),
+        ([], None, None, None),
+        ([{"id": 800, "icon": 7}], {"sunrise": "dawn", "sunset": SUNSET}, None, None),
+    ],
+    ids=[
+        "night-icon",
+        "icon-over-sun-times",
+        "between-sunrise-and-sunset",
+        "at-sunset",
+        "before-sunrise-bad-icon",
+        "neither",
+        "neither-usable",
+    ],
+)
+def test_daylight_comes_from_the_icon_or_the_sun_times(
+    weather, weather_list, sun, observed, is_day
+):
+    """The icon's d/n suffix says whether it is day; without one, sys.sunrise and sys.sunset do."""
+    document = _current(weather=weather_list, sys=sun)
+    if observed is not None:
+        document["dt"] = observed
+    reading = weather.parse(_body(document), city=ASTANA, fetched_at=FETCHED_AT)
+    assert reading.is_day is is_day
+
+
+@pytest.mark.parametrize(
+    ("parts", "refused"),
+    [
+        ({"main": {"temp": -7.4, "feels_like": -13.1, "humidity": 140}}, "humidity"),
+        ({"main": {"temp": -7.4, "feels_like": 259.9, "humidity": 86}}, "feels_like"),
+        ({"main": {"temp": -7.4, "feels_like": "cold", "humidity": 86}}, "feels_like"),
+        ({"wind": {"speed": float("nan"), "gust": 9.3}}, "wind_speed"),
+        ({"wind": {"speed": 5.1, "gust": 1e308}}, "wind_gust"),
+    ],
+    ids=["humidity-140", "feels-like-in-kelvin", "text-feels-like", "nan-wind", "gust-1e308"],
+)
+def test_a_bad_detail_costs_only_that_detail(weather, parts, refused):
+    """A detail beyond its bounds or not a number is None; the reading and the rest stay."""
+    reading = weather.parse(_body(_current(**parts)), city=ASTANA, fetched_at=FETCHED_AT)
+    assert _details(reading) == DETAILS | {refused: None}
+    assert (reading.temperature, reading.code) == (-7.4, 71)

@@ -16,6 +16,7 @@ import yaml
 from adapters.nbk import NbkRates
 from adapters.open_meteo import OpenMeteoWeather
 from ticker import City, SourceSettings, UpstreamFormatError
+from ticker._models import DayForecast
 
 from ._samples import sample, sample_files
 
@@ -62,6 +63,8 @@ def test_every_open_meteo_sample_parses_or_fails_cleanly(open_meteo, path):
         return
     assert reading.min <= reading.max
     assert -90 < reading.temperature < 60
+    if reading.tomorrow is not None:
+        assert reading.tomorrow.date == reading.date + dt.timedelta(days=1)
 
 
 def test_nbk_2016_feed(nbk):
@@ -94,6 +97,16 @@ def test_open_meteo_toronto_fahrenheit(open_meteo):
     assert reading.observed_at == dt.datetime(2026, 3, 6, 2, 0, tzinfo=dt.UTC)
 
 
+def test_open_meteo_toronto_details_in_fahrenheit_and_mph(open_meteo):
+    """Toronto's °F apparent temperature and mp/h winds read as °C and m/s; tomorrow is daily[2]."""
+    path = sample("open-meteo", "forecast_toronto_fahrenheit_current_hourly_daily.json")
+    reading = open_meteo.parse(_body(path), city=SAMPLE_CITY, fetched_at=FETCHED_AT)
+    assert (reading.feels_like, reading.wind_speed, reading.wind_gust) == (-5.3, 5.9, 14.9)
+    # Not asked for in the sample's request: not published, so None.
+    assert (reading.humidity, reading.is_day) == (None, None)
+    assert reading.tomorrow == DayForecast(date=dt.date(2026, 3, 6), min=-0.5, max=3.2, code=63)
+
+
 def test_open_meteo_new_york_gmt_day(open_meteo):
     """New York asked without a timezone gets GMT days: today is 2025-12-29 GMT."""
     path = sample("open-meteo", "forecast_newyork_timezone-GMT_day-boundary_2025-12-29T00Z.json")
@@ -101,6 +114,14 @@ def test_open_meteo_new_york_gmt_day(open_meteo):
     assert reading.date == dt.date(2025, 12, 29)
     assert (reading.temperature, reading.min, reading.max) == (-1.3, -1.3, 7.4)
     assert reading.observed_at == dt.datetime(2025, 12, 29, 0, 0, tzinfo=dt.UTC)
+
+
+def test_open_meteo_new_york_daylight_and_tomorrow_without_a_code(open_meteo):
+    """New York's current is_day 0 is night; its daily block has no weather_code for tomorrow."""
+    path = sample("open-meteo", "forecast_newyork_timezone-GMT_day-boundary_2025-12-29T00Z.json")
+    reading = open_meteo.parse(_body(path), city=SAMPLE_CITY, fetched_at=FETCHED_AT)
+    assert (reading.is_day, reading.wind_speed, reading.feels_like) == (False, None, None)
+    assert reading.tomorrow == DayForecast(date=dt.date(2025, 12, 30), min=-2.7, max=-0.3)
 
 
 def test_open_meteo_vcr_cassette_without_temperature(open_meteo):

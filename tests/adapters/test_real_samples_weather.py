@@ -14,6 +14,7 @@ import pytest
 from adapters.met_no import MetNoWeather
 from adapters.openweathermap import OpenWeatherMapWeather
 from ticker import City, SourceSettings, UpstreamFormatError
+from ticker._models import DayForecast
 
 from ._samples import sample, sample_files
 
@@ -48,6 +49,10 @@ def test_every_met_norway_sample_gives_a_sane_reading(met_no, path):
     assert -30 < reading.min <= reading.max < 45
     assert reading.code is not None
     assert reading.date == reading.observed_at.astimezone(INNSBRUCK.zone).date()
+    assert reading.tomorrow is not None
+    assert reading.tomorrow.date == reading.date + dt.timedelta(days=1)
+    assert reading.wind_speed is not None
+    assert reading.humidity is not None
 
 
 @pytest.mark.parametrize(
@@ -79,6 +84,33 @@ def test_met_norway_sample_reading(met_no, name, expected):
     assert reading.date == expected[0].date()
 
 
+@pytest.mark.parametrize(
+    ("name", "details", "tomorrow"),
+    [
+        (
+            "locationforecast-2.0-compact_2024-05-16_raw.json",
+            (3.1, 41.3, None),
+            DayForecast(date=dt.date(2024, 5, 17), min=9.7, max=15.7, code=82),
+        ),
+        (
+            "locationforecast-2.0-compact_2022-06-02_reformatted.json",
+            (0.3, 69.6, None),
+            DayForecast(date=dt.date(2022, 6, 3), min=10.5, max=25.4, code=81),
+        ),
+    ],
+    ids=["2024-cloudy", "2022-lightrain"],
+)
+def test_met_norway_sample_details_and_tomorrow(met_no, name, details, tomorrow):
+    """Wind and humidity of the current hour, no gust in compact, tomorrow from the Vienna day."""
+    reading = met_no.parse(
+        sample("met-norway", name).read_bytes(), city=INNSBRUCK, fetched_at=FETCHED_AT
+    )
+    assert (reading.wind_speed, reading.humidity, reading.wind_gust) == details
+    # The next hour's symbol has no _day/_night variant in either sample.
+    assert (reading.is_day, reading.feels_like) == (None, None)
+    assert reading.tomorrow == tomorrow
+
+
 @pytest.mark.parametrize("path", sample_files("openweathermap"))
 def test_every_openweathermap_sample_is_kelvin_and_refused(openweathermap, path):
     """The samples were fetched without units=metric: ~281 K read as °C is out of bounds."""
@@ -108,3 +140,21 @@ def test_openweathermap_sample_converted_to_celsius_reads(openweathermap, name, 
     reading = openweathermap.parse(body, city=INNSBRUCK, fetched_at=FETCHED_AT)
     assert (reading.observed_at, reading.temperature, reading.code) == expected
     assert (reading.min, reading.max) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("name", "details"),
+    [
+        ("weather_london_2022-01-04_kelvin_raw.json", (3.09, None, 90.0, False)),
+        ("weather_bratislava_2022-12-23_fog_kelvin_reformatted.json", (0.51, None, 93.0, True)),
+    ],
+    ids=["london-night", "bratislava-day"],
+)
+def test_openweathermap_sample_details(openweathermap, name, details):
+    """Wind and humidity read as sent; feels_like, still Kelvin, is left out and costs nothing."""
+    document = json.loads(sample("openweathermap", name).read_bytes())
+    document["main"]["temp"] = round(document["main"]["temp"] - 273.15, 2)
+    body = json.dumps(document).encode()
+    reading = openweathermap.parse(body, city=INNSBRUCK, fetched_at=FETCHED_AT)
+    assert (reading.wind_speed, reading.wind_gust, reading.humidity, reading.is_day) == details
+    assert (reading.feels_like, reading.tomorrow) == (None, None)

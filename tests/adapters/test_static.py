@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from adapters.static import RATES_ZONE, StaticRates, StaticWeather
 from ticker import City, Direction, SourceSettings, UpstreamFormatError
+from ticker._models import DayForecast
 from ticker._rates import CROSS_CONTEXT, cross_into
 from ticker.sources import Calendar, RatesSource
 
@@ -246,8 +247,31 @@ async def test_weather_for_an_unconfigured_city_is_a_format_error(session):
         {"cities": {"astana": {"temperature": 19, "min": 18}}},
         {"cities": {"astana": {"temperature": 19, "min": 18, "max": 20, "wind": 3}}},
         {"cities": {}},
+        {"cities": {"astana": {**CITIES["cities"]["astana"], "humidity": "damp"}}},
+        {"cities": {"astana": {**CITIES["cities"]["astana"], "wind_speed": float("nan")}}},
+        {"cities": {"astana": {**CITIES["cities"]["astana"], "tomorrow": {"min": 5, "max": 1}}}},
+        {"cities": {"astana": {**CITIES["cities"]["astana"], "tomorrow": {"min": 5}}}},
+        {
+            "cities": {
+                "astana": {
+                    **CITIES["cities"]["astana"],
+                    "tomorrow": {"date": "2026-11-29", "min": 1, "max": 5},
+                }
+            }
+        },
     ],
-    ids=["unknown-key", "min-above-max", "no-max", "unknown-reading-key", "no-cities"],
+    ids=[
+        "unknown-key",
+        "min-above-max",
+        "no-max",
+        "unknown-reading-key",
+        "no-cities",
+        "text-humidity",
+        "nan-wind",
+        "tomorrow-min-above-max",
+        "tomorrow-without-max",
+        "tomorrow-with-a-date",
+    ],
 )
 def test_bad_weather_settings_are_refused(options):
     """Weather settings with unknown keys or an impossible range are refused when built."""
@@ -304,4 +328,58 @@ def test_weather_beyond_the_bounds_is_a_format_error():
     """A static reading of 500 °C is refused as a format error, not a crash of the refresh."""
     body = b"cities: {astana: {temperature: 500, min: 0, max: 1}}"
     with pytest.raises(UpstreamFormatError, match=r"^static: astana: temperature"):
+        _weather_source(**CITIES).parse(body, city=ASTANA, fetched_at=FETCHED_AT)
+
+
+DETAILED = {
+    "cities": {
+        "astana": {
+            "temperature": -7,
+            "min": -10,
+            "max": -5,
+            "code": 71,
+            "feels_like": -13.5,
+            "wind_speed": 5.2,
+            "wind_gust": 11,
+            "humidity": 86,
+            "is_day": True,
+            "tomorrow": {"min": -12, "max": -2, "code": 3},
+        }
+    }
+}
+
+
+def test_details_and_tomorrow_come_from_the_settings():
+    """Every detail is an option; tomorrow is dated the day after today in the city's zone."""
+    reading = _weather_source(**DETAILED).parse(
+        json.dumps(DETAILED).encode(), city=ASTANA, fetched_at=FETCHED_AT
+    )
+    assert (reading.feels_like, reading.wind_speed, reading.wind_gust) == (-13.5, 5.2, 11.0)
+    assert (reading.humidity, reading.is_day, reading.date) == (86.0, True, dt.date(2026, 11, 28))
+    assert reading.tomorrow == DayForecast(date=dt.date(2026, 11, 29), min=-12, max=-2, code=3)
+
+
+async def test_details_left_out_are_none(session):
+    """A reading written without details has every detail None."""
+    reading = await _weather_source(**CITIES).fetch(session, ASTANA)
+    details = ("feels_like", "wind_speed", "wind_gust", "humidity", "is_day", "tomorrow")
+    assert [getattr(reading, name) for name in details] == [None] * len(details)
+
+
+@pytest.mark.parametrize(
+    ("detail", "key"),
+    [
+        ("humidity: 140", "humidity"),
+        ("wind_speed: -1", "wind_speed"),
+        ("wind_gust: 200", "wind_gust"),
+        ("feels_like: -120", "feels_like"),
+        ("tomorrow: {min: 1, max: 80}", "tomorrow.max"),
+        ("tomorrow: {min: 1, max: 2, code: 100}", "tomorrow.code"),
+    ],
+    ids=["humidity-140", "negative-wind", "gust-200", "feels-like-120", "max-80", "code-100"],
+)
+def test_a_detail_beyond_the_bounds_is_a_format_error_naming_it(detail, key):
+    """An operator's detail beyond Weather's bounds is refused loudly, naming city and key."""
+    body = f"cities: {{astana: {{temperature: 1, min: 0, max: 2, {detail}}}}}".encode()
+    with pytest.raises(UpstreamFormatError, match=rf"^static: astana: {key}"):
         _weather_source(**CITIES).parse(body, city=ASTANA, fetched_at=FETCHED_AT)

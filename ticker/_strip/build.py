@@ -52,12 +52,20 @@ from ticker._strip.i18n import (
     currency_name,
     direction_of,
     in_language,
+    language_key,
     language_tag,
     localize_number,
     phrase,
     reason_text,
 )
-from ticker._wire import RateItem, ReasonCode, Strip, WeatherItem
+from ticker._wire import (
+    RateItem,
+    ReasonCode,
+    Strip,
+    TemperatureUnit,
+    Tomorrow,
+    WeatherItem,
+)
 from ticker.sources import Credit
 
 __all__ = [
@@ -65,12 +73,15 @@ __all__ = [
     "MISSING_TEXT",
     "UNSHOWABLE_REASON",
     "build_strip",
+    "fahrenheit",
     "format_published",
     "format_range",
     "format_temperature",
+    "in_units",
     "rate_items",
     "rate_label",
     "rates_text",
+    "temperature_text",
     "weather_items",
     "weather_text",
     "weather_value_text",
@@ -154,11 +165,29 @@ def format_range(low: float, high: float) -> str:
     return joiner.join(_signed(end) for end in ends)
 
 
+#: How each of ``units`` writes a temperature's unit: ``+18+20℃``, ``+64+68°F``.
+UNIT_SIGNS = {"metric": "℃", "imperial": "°F"}
+#: The wire's name of each of ``units``.
+UNIT_NAMES: Mapping[str, TemperatureUnit] = {"metric": "°C", "imperial": "°F"}
+
+
+def temperature_text(
+    temperature: float, low: float | None, high: float | None, sign: str = "℃"
+) -> str:
+    """``+18+20℃`` (a day's range, :func:`format_range`), or ``+19℃`` with no range."""
+    if low is None or high is None:
+        return f"{format_temperature(temperature)}{sign}"
+    return f"{format_range(low, high)}{sign}"
+
+
 def weather_value_text(reading: Weather) -> str:
     """``+18+20℃`` (today's min and max, :func:`format_range`), or ``+19℃`` with no range."""
-    if reading.min is None or reading.max is None:
-        return f"{format_temperature(reading.temperature)}℃"
-    return f"{format_range(reading.min, reading.max)}℃"
+    return temperature_text(reading.temperature, reading.min, reading.max)
+
+
+def fahrenheit(celsius: float) -> float:
+    """Degrees Fahrenheit to a tenth: ``18.0`` -> ``64.4``."""
+    return round(celsius * 9 / 5 + 32, 1)
 
 
 def rate_label(code: str, quant: int | None, base: str = "KZT") -> str:
@@ -345,6 +374,8 @@ def weather_items(
             continue
         try:
             item = _weather_entry(city, settings, cached, pins.get(city.id), display, now)
+            if settings.forecast_days == 2 and not item.missing:
+                item = _with_tomorrow(item, cached.get(city.id), city, display, now)
         except Exception as exc:  # one value must never take the strip down
             _log_unshowable("weather", city.id, f"{type(exc).__name__}: {exc}"[:200])
             item = _missing_weather(city, UNSHOWABLE_REASON, display.lang)
@@ -390,7 +421,7 @@ def _weather_entry(
         staleness = None
     reason = _pin_reason(pin) if pin is not None else staleness
     return WeatherItem(
-        **reading.model_dump(),
+        **reading.model_dump(exclude={"tomorrow"}),
         name=city.display_name(display.lang),
         timezone=city.timezone,
         text=display.value(weather_value_text(reading)),
@@ -474,3 +505,66 @@ def build_strip(
         labels={key: phrase(key, lang) for key in PHRASES},
         generated_at=now,
     )
+
+
+def _with_tomorrow(
+    item: WeatherItem, reading: Weather | None, city: City, display: Display, now: dt.datetime
+) -> WeatherItem:
+    """The item with tomorrow's range and condition, when the forecast is for tomorrow."""
+    forecast = reading.tomorrow if reading is not None else None
+    if forecast is None:
+        return item
+    tomorrow = now.astimezone(city.zone).date() + dt.timedelta(days=1)
+    if forecast.date != tomorrow:
+        return item  # a forecast fetched yesterday is for today by now
+    text = display.value(temperature_text(forecast.max, forecast.min, forecast.max))
+    return item.model_copy(
+        update={
+            "tomorrow": Tomorrow(
+                date=forecast.date, min=forecast.min, max=forecast.max, code=forecast.code,
+                text=text, condition=condition_name(forecast.code, display.lang),
+            )
+        }
+    )  # fmt: skip
+
+
+def _in_fahrenheit(item: WeatherItem, display: Display) -> WeatherItem:
+    """A weather item with every temperature, and its text, in degrees Fahrenheit."""
+    if item.missing or item.temperature is None:
+        return item
+    sign = UNIT_SIGNS["imperial"]
+    low = None if item.min is None else fahrenheit(item.min)
+    high = None if item.max is None else fahrenheit(item.max)
+    now = fahrenheit(item.temperature)
+    update: dict[str, object] = {
+        "temperature": now,
+        "min": low,
+        "max": high,
+        "feels_like": None if item.feels_like is None else fahrenheit(item.feels_like),
+        "text": display.value(temperature_text(now, low, high, sign)),
+    }
+    if item.tomorrow is not None:
+        t_low, t_high = fahrenheit(item.tomorrow.min), fahrenheit(item.tomorrow.max)
+        text = display.value(temperature_text(t_high, t_low, t_high, sign))
+        update["tomorrow"] = item.tomorrow.model_copy(
+            update={"min": t_low, "max": t_high, "text": text}
+        )
+    return item.model_copy(update=update)
+
+
+def in_units(strip: Strip, units: str, *, locale_numbers: bool = False) -> Strip:
+    """``strip`` with its temperatures in ``units`` (``metric``: as built; ``imperial``: °F).
+
+    Pure: made from the strip alone, so that a process holding only a snapshot's JSON
+    (a child rendered it) makes the same bytes as the child would.
+    """
+    if units == "metric":
+        return strip
+    if units not in UNIT_SIGNS:
+        raise ValueError(f"unknown units {units!r}")
+    lang = language_key(strip.lang) or strip.lang
+    display = Display(lang, locale_numbers=locale_numbers)
+    weather = [_in_fahrenheit(item, display) for item in strip.weather]
+    parts = (_rate_runs(strip.rates, lang), _city_runs(weather))
+    text = line(SEPARATOR.join(part for part in parts if part), lang)
+    return strip.model_copy(update={"weather": weather, "text": text, "unit": UNIT_NAMES[units]})

@@ -245,6 +245,12 @@ PHRASES: Final[Mapping[str, Mapping[str, str]]] = {
         "uz": "Маълумот йўқ", "uz-Latn": "Maʼlumot yoʻq", "ky": "Маалымат жок",
         "tg": "Маълумот нест",
     },
+    # Before tomorrow's range in the widget ("завтра -5-2℃"), as the weather services
+    # head their next-day forecasts: Kazhydromet "ертең", UzHydromet "эртага".
+    "tomorrow": {
+        "en": "tomorrow", "ru": "завтра", "kk": "ертең", "zh": "明天", "uz": "эртага",
+        "uz-Latn": "ertaga", "ky": "эртең", "tg": "фардо",
+    },
 }  # fmt: skip
 
 #: Why an item is missing, stale, held back or pinned (a ``Reason``'s words), by
@@ -517,3 +523,29 @@ def _value_text(value: ReasonValue, lang: str) -> str:
     else:
         text = format_date(value, "long", locale=locale)
     return kk_latin(text) if lang == "kk-Latn" else text
+
+
+# -- the day's card: its date ---------------------------------------------------------
+
+#: The date as the day's card writes it, per language, in CLDR's patterns (through
+#: Babel): en is CLDR en_GB's long date, day before month as the region writes it; ru
+#: is CLDR's long date without its "г."; kk, zh, uz (CLDR uz_Cyrl), uz-Latn (CLDR uz)
+#: and ky are CLDR's long dates as they are; tg is CLDR's "dd MMMM y" without the
+#: leading zero of the day (derived: no Tajik paper writes "02 Декабр").  Kazakh in
+#: Latin and Arabic script is the kk date written by rule, as every Kazakh word is.
+_CARD_DATES: Final[Mapping[str, str]] = {
+    "en": "d MMMM y", "ru": "d MMMM y", "kk": "y 'ж'. d MMMM", "zh": "y年M月d日",
+    "uz": "d MMMM, y", "uz-Latn": "d-MMMM, y", "ky": "y-'ж'., d-MMMM", "tg": "d MMMM y",
+}  # fmt: skip
+
+
+def date_phrase(day: dt.date, lang: str, *, weekday: bool = False) -> str:
+    """``day`` as the card writes it (``2 декабря 2026``); with ``weekday``, its name alone."""
+    lang = language_key(lang) or lang
+    words = "kk" if lang.startswith("kk") else lang if lang in _CARD_DATES else "en"
+    locale = _locale(words) or Locale("en")
+    pattern = "cccc" if weekday else _CARD_DATES[words]
+    text = format_date(day, pattern, locale=locale)
+    if lang == "kk-Arab":
+        return _kazakh(text, lang).translate(_ARABIC_PUNCTUATION)
+    return _kazakh(text, lang)

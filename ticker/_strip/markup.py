@@ -15,13 +15,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from html import escape
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ticker._models import Attribution, Direction
 from ticker._strip.bidi import bare
 from ticker._strip.i18n import language_key, phrase
+from ticker._strip.icons import icon_svg
 from ticker._wire import RateItem, Strip, WeatherItem
 
-__all__ = ["ARROWS", "render_fragment", "render_frame", "render_sparkline", "render_text"]
+__all__ = [
+    "ARROWS",
+    "is_night",
+    "render_fragment",
+    "render_frame",
+    "render_sparkline",
+    "render_text",
+]
 
 #: Arrows shown before a rate's change against the previous publication.
 ARROWS = {Direction.UP: "▲", Direction.DOWN: "▼", Direction.FLAT: "="}
@@ -67,14 +76,50 @@ def _rate(item: RateItem, lang: str, *, full: bool, sparkline: str = "") -> str:
     )
 
 
-def _city(item: WeatherItem, lang: str) -> str:
+#: Without the upstream's word on it, the night is taken as 20:00 to 06:00 local time.
+NIGHT_FROM, DAY_FROM = 20, 6
+
+
+def is_night(item: WeatherItem) -> bool:
+    """Whether a city's condition is drawn as at night: as the upstream says, else by the
+    local hour of the observation."""
+    if item.is_day is not None:
+        return not item.is_day
+    if item.observed_at is None:
+        return False
+    try:
+        hour = item.observed_at.astimezone(ZoneInfo(item.timezone)).hour
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return hour >= NIGHT_FROM or hour < DAY_FROM
+
+
+def _icon(item: WeatherItem) -> str:
+    if item.missing or item.condition is None:
+        return ""
+    return icon_svg(item.code, night=is_night(item), label=item.condition) + " "
+
+
+def _tomorrow(item: WeatherItem, lang: str) -> str:
+    if item.tomorrow is None:
+        return ""
+    title = item.tomorrow.condition or ""
+    return (
+        f' <span class="ticker-tomorrow" title="{escape(title)}">'
+        f"{escape(phrase('tomorrow', lang))} "
+        f'<span class="ticker-value" dir="ltr">{escape(bare(item.tomorrow.text))}</span></span>'
+    )
+
+
+def _city(item: WeatherItem, lang: str, *, icons: bool = False, tomorrow: bool = False) -> str:
     title = item.condition or (phrase("missing", lang) if item.missing else "")
     return (
         f'<li class="ticker-city{_state(item)}" data-city="{escape(item.city)}"'
         f' title="{escape(title)}">'
         f'<span class="ticker-name">{escape(item.name)}</span> '
+        f"{_icon(item) if icons else ''}"
         f'<span class="ticker-value" dir="ltr">{escape(bare(item.text))}</span>'
-        f"{_mark(item, lang)}</li>"
+        f"{_mark(item, lang)}{_tomorrow(item, lang) if tomorrow else ''}</li>"
     )
 
 
@@ -93,12 +138,16 @@ def render_fragment(
     theme: str = "auto",
     overflow: str = "hide",
     sparklines: Mapping[str, str] | None = None,
+    icons: bool = False,
+    tomorrow: bool = False,
 ) -> str:
     """The strip as one ``<div class="ticker">`` element.
 
     ``overflow`` (``hide`` or ``scroll``) is what widget.css does with the rates a
     narrow screen cannot hold.  ``sparklines`` maps a currency code to an inline SVG
     made from numbers alone (:func:`render_sparkline`); it is shown after the rate.
+    ``icons`` draws each city's condition (:mod:`ticker._strip.icons`); ``tomorrow``
+    adds tomorrow's range where the strip has one ("завтра -5-2℃").
     """
     full = preset == "full"
     lang = language_key(strip.lang) or strip.lang  # the words' language; strip.lang is a tag
@@ -106,7 +155,7 @@ def render_fragment(
     rates = " ".join(
         _rate(item, lang, full=full, sparkline=lines.get(item.code, "")) for item in strip.rates
     )
-    cities = " ".join(_city(item, lang) for item in strip.weather)
+    cities = " ".join(_city(item, lang, icons=icons, tomorrow=tomorrow) for item in strip.weather)
     credits = "".join(_credit(credit) for credit in strip.sources)
     return (
         f'<div class="ticker" lang="{escape(strip.lang)}" dir="{strip.dir}"'
@@ -128,20 +177,50 @@ def render_frame(
     overflow: str = "hide",
     stylesheet: str = "/widget.css",
     sparklines: Mapping[str, str] | None = None,
+    icons: bool = False,
+    tomorrow: bool = False,
+    preview: str | None = None,
 ) -> str:
-    """A complete HTML page holding the fragment, for an ``<iframe>``; no script at all."""
+    """A complete HTML page holding the fragment, for an ``<iframe>``; no script at all.
+
+    ``preview`` is the URL of the day's card, named as the page's ``og:image`` (and
+    Twitter's large image card) for link previews.
+    """
     fragment = render_fragment(
-        strip, preset=preset, theme=theme, overflow=overflow, sparklines=sparklines
-    )
+        strip, preset=preset, theme=theme, overflow=overflow, sparklines=sparklines,
+        icons=icons, tomorrow=tomorrow,
+    )  # fmt: skip
     lang = language_key(strip.lang) or strip.lang
     title = f"{phrase('rates', lang)} · {phrase('weather', lang)}"
     return (
         "<!doctype html>\n"
         f'<html lang="{escape(strip.lang)}" dir="{strip.dir}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title>"
+        f"<title>{escape(title)}</title>{_preview(preview, title, strip)}"
         f'<link rel="stylesheet" href="{escape(stylesheet)}"></head>'
         f'<body class="ticker-frame">{fragment}</body></html>\n'
+    )
+
+
+#: The isolates and marks of plain right-to-left text; a meta tag's reader lays it out.
+_NO_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u2066\u2067\u2068\u2069"))
+
+
+def _preview(card: str | None, title: str, strip: Strip) -> str:
+    """Open Graph and Twitter card tags naming the day's card (1200x630) as the preview."""
+    if card is None:
+        return ""
+    description = strip.text.translate(_NO_BIDI_CONTROLS)
+    return (
+        f'<meta property="og:title" content="{escape(title)}">'
+        f'<meta property="og:description" content="{escape(description)}">'
+        f'<meta property="og:image" content="{escape(card)}">'
+        '<meta property="og:image:type" content="image/png">'
+        '<meta property="og:image:width" content="1200">'
+        '<meta property="og:image:height" content="630">'
+        f'<meta property="og:image:alt" content="{escape(description)}">'
+        '<meta name="twitter:card" content="summary_large_image">'
+        f'<meta name="twitter:image" content="{escape(card)}">'
     )
 
 
