@@ -62,7 +62,12 @@ def _render(settings: Settings) -> tuple[float, int, int]:
         elapsed = time.perf_counter() - started
     finally:
         store.close()
-    variants = [snapshot.variant(form.name, lang) for lang in settings.languages for form in FORMS]
+    variants = [
+        snapshot.variant(snapshot.key(form.name, lang))
+        for lang in settings.languages
+        for form in FORMS
+        if not form.lazy
+    ]
     return elapsed, len(variants), sum(len(variant.body) for variant in variants)
 
 

@@ -88,16 +88,22 @@ def test_processes_render_identical_bytes(settings, filled_store: Store):
     later.reload()
     for lang in settings.languages:
         for form in ("strip", "strip.txt", "widget", "frame"):
-            a, b = first.variant(form, lang), later.current.variant(form, lang)
+            a = first.variant(first.key(form, lang))
+            b = later.current.variant(later.current.key(form, lang))
             assert (a.body, a.gzipped, a.etag) == (b.body, b.gzipped, b.etag)
 
 
 def test_variants_are_rendered_once(settings, filled_store: Store):
-    """Every language and form is rendered when the snapshot is built, not per request."""
+    """Every language and text form is rendered when the snapshot is built, not per request;
+    the images only when first asked for."""
     snapshot = SnapshotHolder(LiveSettings(settings), filled_store, lambda: NOW).reload()
     before = dict(snapshot._variants)
     assert len(before) == len(settings.languages) * 6
-    assert snapshot.variant("strip", "ru") is before[("strip", "ru", "auto")]
+    assert (
+        snapshot.variant(snapshot.key("strip", "ru"))
+        is before[("strip", "ru", "auto", "metric", "")]
+    )
+    assert not any(key.form.endswith((".svg", ".png")) for key in before)
 
 
 async def test_a_new_stamp_is_served_within_a_second(client, filled_store: Store):
@@ -133,7 +139,10 @@ async def test_brotli_when_accepted(client):
 
 
 #: Every cacheable endpoint that is not a strip form: one conditional GET for all.
-CONDITIONAL_PATHS = ["/v1/strip", "/widget", "/widget.js", "/widget.css", "/openapi.json", "/docs"]
+CONDITIONAL_PATHS = [
+    "/v1/strip", "/widget", "/widget.js", "/widget.mjs", "/widget.css", "/openapi.json",
+    "/docs", "/v1/strip.svg", "/v1/strip.png", "/v1/card.svg", "/v1/card.png",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("path", CONDITIONAL_PATHS)

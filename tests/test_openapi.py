@@ -155,8 +155,11 @@ def test_json_endpoints_answer_their_model(document, path, model):
 @pytest.mark.parametrize(
     ("path", "media_type"),
     [("/v1/strip.txt", "text/plain"), ("/widget", "text/html"), ("/widget/frame", "text/html"),
-     ("/widget.js", "text/javascript"), ("/widget.css", "text/css"), ("/docs", "text/html"),
-     ("/openapi.json", "application/json")],
+     ("/widget.js", "text/javascript"), ("/widget.mjs", "text/javascript"),
+     ("/widget.css", "text/css"), ("/docs", "text/html"),
+     ("/openapi.json", "application/json"), ("/v1/strip.svg", "image/svg+xml"),
+     ("/v1/strip.png", "image/png"), ("/v1/card.svg", "image/svg+xml"),
+     ("/v1/card.png", "image/png")],
 )  # fmt: skip
 def test_other_endpoints_answer_their_media_type(document, path, media_type):
     """Text, pages, the script, the stylesheet and the document have their media types."""
@@ -166,9 +169,11 @@ def test_other_endpoints_answer_their_media_type(document, path, media_type):
 
 @pytest.mark.parametrize("path", list(BY_PATH))
 def test_strip_endpoints_document_caching_and_errors(document, path):
-    """A strip endpoint: 200 with ETag, Cache-Control, Vary and Content-Language; 304; 400."""
+    """A strip endpoint: 200 with ETag, Cache-Control, Vary and Content-Language; 304; 400;
+    an image's 503 when it cannot be made."""
     responses = document["paths"][path]["get"]["responses"]
-    assert set(responses) == {"200", "304", "400"}
+    images = {"503"} if BY_PATH[path].lazy else set()
+    assert set(responses) == {"200", "304", "400"} | images
     assert set(responses["200"]["headers"]) == {"ETag", "Cache-Control", "Vary", "Content-Language"}
     assert "content" not in responses["304"]
     error = responses["400"]["content"]["application/json"]["schema"]

@@ -246,7 +246,20 @@ def _check_config(args: argparse.Namespace) -> int:
         print(f"  {kind}: " + ", ".join(source.name for source in built))
     print(f"  currencies: {', '.join(settings.rates.currencies)} (in {settings.rates.base})")
     print(f"  cities: {', '.join(city.id for city in settings.weather.cities)}")
+    print(f"  images: {_images_line(settings)}")
     return 0
+
+
+def _images_line(settings: Settings) -> str:
+    """Whether the images can be drawn: the fonts found, or what is missing (not an error:
+    every other form is served without them)."""
+    from ticker._strip.images import Fonts, ImagesUnavailable
+
+    try:
+        fonts = Fonts.load(tuple(settings.images.fonts))
+    except ImagesUnavailable as exc:
+        return f"unavailable, /v1/strip.png and /v1/card.png will answer 503: {exc}"
+    return f"ok ({len(fonts.files)} font files)"
 
 
 def _convert(args: argparse.Namespace) -> int:

@@ -20,7 +20,17 @@ from aiohttp import web
 
 from ticker._config import LiveSettings, Settings
 from ticker._languages import language_key, language_tag, negotiate, spellings
-from ticker._serving.catalogue import BY_NAME, THEMES
+from ticker._serving.catalogue import (
+    BY_NAME,
+    CARD_SIZES,
+    DEFAULT_UNITS,
+    MAX_WIDTH,
+    MIN_WIDTH,
+    THEMES,
+    UNITS,
+    Form,
+    VariantKey,
+)
 from ticker._serving.responses import (
     IDENTITY,
     QueryError,
@@ -83,8 +93,7 @@ class Answers:
         self._allowed_tags = [language_tag(lang) for lang in settings.languages]
         self._negotiated: dict[str, str] = {}
         self._prepared: dict[
-            tuple[str, str, str | None, tuple[str, ...], bool],
-            tuple[bytes, dict[str, str], Variant],
+            tuple[VariantKey, tuple[str, ...], bool], tuple[bytes, dict[str, str], Variant]
         ] = {}
         self._prepared_for: Snapshot | None = None
         self._prepared_second = -1
@@ -114,11 +123,21 @@ class Answers:
             raise QueryError("lang", f"unsupported lang {given[0]!r}", self._allowed_tags)
         return lang, False
 
-    def theme(self, request: web.BaseRequest) -> str:
-        """The ``theme`` of a widget request, else the configured one."""
+    def key(self, request: web.BaseRequest, form: Form, lang: str) -> VariantKey:
+        """The variant a request for ``form`` in ``lang`` asks for; a 400 for a bad value."""
+        theme: str = self.settings.widget.theme
         if not request.query_string or request.query_string in self._plain_queries:
-            return self.settings.widget.theme
-        return single_value(request.query, "theme", THEMES) or self.settings.widget.theme
+            return VariantKey(form.name, lang, theme, DEFAULT_UNITS, form.default_size)
+        query = request.query
+        if form.themed:
+            theme = single_value(query, "theme", THEMES) or theme
+        units = single_value(query, "units", UNITS) or DEFAULT_UNITS
+        size = form.default_size
+        if form.sized_by == "width":
+            size = _width(single_value(query, "width")) or size
+        elif form.sized_by == "size":
+            size = single_value(query, "size", CARD_SIZES) or size
+        return VariantKey(form.name, lang, theme, units, size)
 
     def _negotiate(self, header: str | None) -> str:
         if not header:
@@ -131,15 +150,12 @@ class Answers:
         return lang
 
     def respond(
-        self,
-        request: web.BaseRequest,
-        form: str,
-        lang: str,
-        *,
-        negotiated: bool,
-        theme: str | None = None,
+        self, request: web.BaseRequest, key: VariantKey, *, negotiated: bool
     ) -> web.Response:
-        """The precomputed answer: 304 when the client has it, br or gzip when preferred."""
+        """The precomputed answer: 304 when the client has it, br or gzip when preferred.
+
+        Raises what rendering a lazy variant (an image) raises, when it cannot be made.
+        """
         snapshot = self.holder.current
         second = int(time.monotonic())
         if snapshot is not self._prepared_for or second != self._prepared_second:
@@ -149,10 +165,12 @@ class Answers:
             self._cache_control = cache_control(snapshot, self.clock())
         headers_in = request.headers
         codings = preferred_codings(headers_in.get("Accept-Encoding"))
-        key = (form, lang, theme, codings, negotiated)
-        prepared = self._prepared.get(key)
+        prepared_key = (key, codings, negotiated)
+        prepared = self._prepared.get(prepared_key)
         if prepared is None:
-            prepared = self._prepared[key] = self._prepare(snapshot, *key)
+            prepared = self._prepared[prepared_key] = self._prepare(
+                snapshot, key, codings, negotiated
+            )
         body, headers, variant = prepared
         if self._allowed_cors:
             origin = headers_in.get("Origin")
@@ -163,13 +181,7 @@ class Answers:
         return web.Response(body=body, headers=headers)
 
     def _prepare(
-        self,
-        snapshot: Snapshot,
-        form: str,
-        lang: str,
-        theme: str | None,
-        codings: tuple[str, ...],
-        negotiated: bool,
+        self, snapshot: Snapshot, key: VariantKey, codings: tuple[str, ...], negotiated: bool
     ) -> tuple[bytes, dict[str, str], Variant]:
         """The body and complete headers of one variant for one kind of request.
 
@@ -177,7 +189,7 @@ class Answers:
         a body too small to compress, or brotli not installed, falls back to the
         next; ``identity`` when nothing else is.
         """
-        variant = snapshot.variant(form, lang, theme)
+        variant = snapshot.variant(key)
         coded = {"br": (variant.brotli, variant.brotli_etag),
                  "gzip": (variant.gzipped, variant.gzip_etag)}  # fmt: skip
         body, etag, coding = variant.body, variant.etag, ""
@@ -188,22 +200,38 @@ class Answers:
             if packed is not None:
                 body, etag, coding = packed, packed_etag, accepted
                 break
-        return body, self._headers(form, lang, variant, etag, coding, negotiated), variant
+        headers = self._headers(BY_NAME[key.form], key.lang, variant, etag, coding, negotiated)
+        return body, headers, variant
 
     def _headers(
-        self, form: str, lang: str, variant: Variant, etag: str, coding: str, negotiated: bool
+        self, form: Form, lang: str, variant: Variant, etag: str, coding: str, negotiated: bool
     ) -> dict[str, str]:
         vary = "Accept-Encoding, Accept-Language" if negotiated else "Accept-Encoding"
         if self._allowed_cors:
             vary += ", Origin"
         headers = {
-            "Content-Type": f"{variant.content_type}; charset=utf-8",
+            "Content-Type": (
+                f"{variant.content_type}; charset=utf-8" if form.text else variant.content_type
+            ),
             "Content-Language": language_tag(lang),
             "ETag": etag,
             "Vary": vary,
             "Cache-Control": self._cache_control,
-            **security_headers(self.settings, page=BY_NAME[form].page),
+            **security_headers(self.settings, page=form.page),
         }
         if coding:
             headers["Content-Encoding"] = coding
         return headers
+
+
+def _width(given: str | None) -> str | None:
+    """A strip image's ``width``: whole CSS pixels within the bounds, as a canonical string."""
+    if given is None:
+        return None
+    bounds = [f"{MIN_WIDTH}..{MAX_WIDTH}"]
+    if not (given.isascii() and given.isdigit() and len(given) <= 5):
+        raise QueryError("width", f"width must be whole pixels, got {given[:20]!r}", bounds)
+    width = int(given)
+    if not MIN_WIDTH <= width <= MAX_WIDTH:
+        raise QueryError("width", f"width {width} is outside {bounds[0]}", bounds)
+    return str(width)

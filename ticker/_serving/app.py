@@ -35,6 +35,7 @@ from ticker._serving.answers import Answers
 from ticker._serving.catalogue import BY_PATH
 from ticker._serving.connections import LISTEN_BACKLOG, Connections
 from ticker._serving.convert_routes import add_convert
+from ticker._serving.drawing import DRAWER_KEY, Drawer, image_answer
 from ticker._serving.history_routes import add_history
 from ticker._serving.metrics import Metrics
 from ticker._serving.offload import ChildRefresher, ChildRenderer
@@ -278,6 +279,7 @@ def create_app(
     if offload:
         app[OFFLOAD_KEY] = ChildRenderer()
         app.cleanup_ctx.append(_own_renderer)
+    app[DRAWER_KEY] = Drawer(holder, app.get(OFFLOAD_KEY))
     app.cleanup_ctx.append(_watch_snapshots)
     if sources is not None:
         app[SOURCES_KEY] = sources
@@ -299,6 +301,8 @@ def fast_path(app: web.Application, handler: RequestHandler) -> RequestHandler:
         form = hot.get(request.path) if request.method == "GET" else None
         if form is None:
             return await handler(request)
+        if form.lazy:
+            return await image_answer(answers, metrics, app[DRAWER_KEY], request, form)
         return answer(answers, metrics, request, form)
 
     return handle

@@ -45,12 +45,14 @@ from ticker._data.refresh import Refresher, RefreshObserver, RefreshReport, Reje
 from ticker._logs import configure_logging
 from ticker._models import DataKind
 from ticker._processes import die_with
+from ticker._serving.catalogue import VariantKey
 from ticker._serving.snapshot import (
     Inputs,
     Snapshot,
     Variant,
     audit_snapshot,
     read_inputs,
+    render_image,
     render_inputs,
 )
 from ticker._version import USER_AGENT
@@ -258,7 +260,7 @@ class Rendered:
 
     stamp: Stamp
     next_change_at: dt.datetime | None
-    variants: Mapping[tuple[str, str, str], Variant]
+    variants: Mapping[VariantKey, Variant]
     strip_json: Mapping[str, bytes]
     sparklines: Mapping[str, str]
     incomplete: bool
@@ -273,7 +275,7 @@ _render_inputs: Inputs | None = None
 def _render_in_child(
     settings: Settings,
     audit: bool,
-    wanted: frozenset[tuple[str, str, str]],
+    wanted: frozenset[VariantKey],
     age: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> Rendered | None:
     """Read the cache and render; with ``age`` (since, now), render what was read last again
@@ -359,7 +361,7 @@ class ChildRenderer:
         settings: Settings,
         *,
         audit: bool,
-        wanted: Iterable[tuple[str, str, str]] = (),
+        wanted: Iterable[VariantKey] = (),
     ) -> Snapshot:
         """The snapshot of the cache's contents now; ``audit`` appends it to the audit log.
 
@@ -378,7 +380,7 @@ class ChildRenderer:
         settings: Settings,
         since: dt.datetime,
         now: dt.datetime,
-        wanted: Iterable[tuple[str, str, str]] = (),
+        wanted: Iterable[VariantKey] = (),
     ) -> Snapshot | None:
         """What the child read last, rendered as of its last change after ``since``, by
         ``now``, without reading the cache; None if nothing changed or nothing was read."""
@@ -386,6 +388,12 @@ class ChildRenderer:
             settings, _render_in_child, settings, False, frozenset(wanted), (since, now)
         )
         return None if rendered is None else _snapshot_of(settings, rendered)
+
+    async def image(self, settings: Settings, strip: Strip, key: VariantKey) -> Variant:
+        """The image ``key`` of ``strip``, drawn in the child: resvg holds the GIL while it
+        draws, which would stall every request of this process."""
+        variant: Variant = await self._child.call(settings, render_image, settings, strip, key)
+        return variant
 
     def close(self) -> None:
         """Stop the child process."""

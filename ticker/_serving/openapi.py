@@ -31,7 +31,16 @@ from pydantic.json_schema import models_json_schema
 
 from ticker._config import LiveSettings, Settings
 from ticker._languages import LANGUAGE_NAMES, language_tag, spellings
-from ticker._serving.catalogue import FORMS, THEMES, Form
+from ticker._serving.catalogue import (
+    CARD_SIZES,
+    DEFAULT_WIDTH,
+    FORMS,
+    MAX_WIDTH,
+    MIN_WIDTH,
+    THEMES,
+    UNITS,
+    Form,
+)
 from ticker._serving.responses import (
     ASSET_CACHE_CONTROL,
     QueryError,
@@ -188,9 +197,40 @@ LANG = Parameter(
     " Accept-Language decides, else the first configured.",
     lambda settings: language_schema(settings.languages),
 )
-THEME = Parameter("theme", "The widget's colours; without it, the configured one.", enum(THEMES))
-#: The query parameters of the strip, by the names ``STRIP_ROUTES`` lists.
-STRIP_PARAMETERS = {parameter.name: parameter for parameter in (LANG, THEME)}
+THEME = Parameter(
+    "theme",
+    "The colours; without it, the configured one (an image draws auto as light).",
+    enum(THEMES),
+)
+UNITS_PARAMETER = Parameter(
+    "units",
+    "Temperatures in °C (metric, the default) or °F (imperial): every text, number and `unit`.",
+    enum(UNITS),
+)
+WIDTH = Parameter(
+    "width",
+    f"The image's width in CSS pixels (the PNG has twice as many); default {DEFAULT_WIDTH}."
+    " Items that do not fit wrap onto further lines.",
+    {"type": "string", "pattern": "^[0-9]{1,5}$",
+     "description": f"{MIN_WIDTH} to {MAX_WIDTH}"},
+)  # fmt: skip
+SIZE = Parameter(
+    "size",
+    "The card's size in pixels: 1200x630 for link previews (default), 1080x1080 for"
+    " Telegram and Instagram.",
+    enum(CARD_SIZES),
+)
+#: The query parameters of the strip, by the names the catalogue's forms list.
+STRIP_PARAMETERS = {
+    parameter.name: parameter for parameter in (LANG, THEME, UNITS_PARAMETER, WIDTH, SIZE)
+}
+BINARY = {"type": "string", "format": "binary"}
+UNAVAILABLE = Response(
+    "The image cannot be made now: the fonts are not installed (the message names them), or"
+    " too many distinct images were asked for since the last refresh (Retry-After).",
+    ErrorBody,
+    headers=(NO_STORE,),
+)
 IF_NONE_MATCH = Parameter(
     "If-None-Match", "ETags the client holds; a match answers 304.", in_="header"
 )
@@ -213,15 +253,19 @@ def strip_endpoint(form: Form) -> Endpoint:
     cached = (ETAG, CACHE_CONTROL, VARY)
     described = (*cached, CONTENT_LANGUAGE)
     if form.model is None:
+        schema = STRING if form.text else BINARY
         answer = Response(
-            "The strip.", media_type=form.media_type, schema=STRING, headers=described
+            "The strip.", media_type=form.media_type, schema=schema, headers=described
         )
     else:
         answer = Response("The strip.", model=form.model, headers=described)
+    responses = {200: answer, 304: Response(NOT_MODIFIED, headers=cached), 400: BAD_REQUEST}
+    if form.lazy:
+        responses[503] = UNAVAILABLE
     return Endpoint(
         form.path,
         form.summary,
-        {200: answer, 304: Response(NOT_MODIFIED, headers=cached), 400: BAD_REQUEST},
+        responses,
         (*(STRIP_PARAMETERS[name] for name in form.parameters), ACCEPT_LANGUAGE, IF_NONE_MATCH),
     )
 
@@ -247,7 +291,16 @@ def default_endpoints() -> list[Endpoint]:
     """The service's own endpoints: every form of the catalogue, the assets, /healthz."""
     return [
         *(strip_endpoint(form) for form in FORMS),
-        static_endpoint("/widget.js", "The embedding script.", "text/javascript"),
+        static_endpoint(
+            "/widget.js",
+            "The embedding script: placeholders and the <ticker-strip> element.",
+            "text/javascript",
+        ),
+        static_endpoint(
+            "/widget.mjs",
+            "The <ticker-strip> element as an ES module (exports TickerStrip).",
+            "text/javascript",
+        ),
         static_endpoint("/widget.css", "The strip's stylesheet.", "text/css"),
         Endpoint(
             "/healthz",

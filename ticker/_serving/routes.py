@@ -24,7 +24,8 @@ from ticker._data.cache import Stamp, Store
 from ticker._data.leader import Leadership
 from ticker._models import DataKind
 from ticker._serving.answers import Answers
-from ticker._serving.catalogue import BY_NAME, FORMS, Form
+from ticker._serving.catalogue import FORMS, Form
+from ticker._serving.drawing import DRAWER_KEY, asked_for, image_answer, refusal
 from ticker._serving.metrics import CONTENT_TYPE_LATEST, Metrics
 from ticker._serving.openapi import NO_STORE, STRING, Endpoint, Response
 from ticker._serving.responses import (
@@ -39,7 +40,7 @@ from ticker._serving.responses import (
     refuse_parameters,
     security_headers,
 )
-from ticker._serving.snapshot import UNSTAMPED, SnapshotHolder
+from ticker._serving.snapshot import UNSTAMPED, SnapshotHolder, Unrenderable
 from ticker._staleness import duration_text
 from ticker._wire import HealthBody, ReadyBody, ReadyItem, SourceReport
 
@@ -55,6 +56,7 @@ __all__ = [
     "Assets",
     "answer",
     "cors_for_origins",
+    "module_form",
     "routes",
 ]
 
@@ -77,11 +79,10 @@ def answer(
     """The precomputed answer of ``form`` for this request, or a 400 saying what is allowed."""
     started = time.perf_counter()
     try:
-        lang, negotiated = answers.language(request, form.parameters)
-        theme = answers.theme(request) if form.page else None
-        response = answers.respond(request, form.name, lang, negotiated=negotiated, theme=theme)
-    except QueryError as exc:
-        response = bad_query(answers.settings, exc, origin=request.headers.get("Origin"))
+        key, negotiated = asked_for(answers, request, form)
+        response = answers.respond(request, key, negotiated=negotiated)
+    except (QueryError, Unrenderable) as exc:
+        response = refusal(answers, request, exc)
     metrics.answered(form.name, response.status, started)
     return response
 
@@ -110,7 +111,11 @@ async def cors_for_origins(request: web.Request, handler: Handler) -> web.Stream
 
 def _strip_route(form: Form) -> None:
     async def handler(request: web.Request) -> web.Response:
-        return answer(request.app[ANSWERS_KEY], request.app[METRICS_KEY], request, form)
+        app = request.app
+        if form.lazy:
+            drawer = app[DRAWER_KEY]
+            return await image_answer(app[ANSWERS_KEY], app[METRICS_KEY], drawer, request, form)
+        return answer(app[ANSWERS_KEY], app[METRICS_KEY], request, form)
 
     handler.__doc__ = form.summary
     handler.__name__ = form.handler_name
@@ -121,14 +126,51 @@ for _form in FORMS:
     _strip_route(_form)
 
 
+#: The two lines of widget.js that make it a classic script, and what stands in their place
+#: in /widget.mjs: the module passes its own URL and exports the element's class.
+CLASSIC_PROLOGUE = "// ticker:prologue"
+CLASSIC_EPILOGUE = "// ticker:epilogue"
+MODULE_PROLOGUE = "const TickerStrip = (function (scriptUrl) {"
+MODULE_EPILOGUE = "})(import.meta.url);\nexport { TickerStrip };\nexport default TickerStrip;"
+
+
+def module_form(script: str) -> str:
+    """widget.js as an ES module: its marked prologue and epilogue lines swapped for a module's.
+
+    Raises ``ValueError`` when the script does not have each marked line exactly once.
+    """
+    lines = script.splitlines()
+    for marker, replacement in (
+        (CLASSIC_PROLOGUE, MODULE_PROLOGUE),
+        (CLASSIC_EPILOGUE, MODULE_EPILOGUE),
+    ):
+        marked = [index for index, line in enumerate(lines) if line.rstrip().endswith(marker)]
+        if len(marked) != 1:
+            raise ValueError(f"widget.js has {len(marked)} lines marked {marker!r}, not one")
+        lines[marked[0]] = replacement
+    return "\n".join(lines) + "\n"
+
+
 class Assets:
-    """The script and the stylesheet: read once, the script told the configured preset.
+    """The script (classic and module), the stylesheet: read once, told the configured widget.
 
     The files are read on first use (not when the app is built) and prepared again
-    with their headers whenever the settings are replaced.
+    with their headers whenever the settings are replaced.  ``widget.mjs`` is not a
+    file: it is ``widget.js`` with a module's prologue and epilogue, so that the
+    element is written once.
     """
 
-    FILES: ClassVar[Mapping[str, str]] = {"widget.js": "text/javascript", "widget.css": "text/css"}
+    FILES: ClassVar[Mapping[str, str]] = {
+        "widget.js": "text/javascript",
+        "widget.mjs": "text/javascript",
+        "widget.css": "text/css",
+    }
+    #: Each served asset and the packaged file it is made from.
+    SOURCES: ClassVar[Mapping[str, str]] = {
+        "widget.js": "widget.js",
+        "widget.mjs": "widget.js",
+        "widget.css": "widget.css",
+    }
 
     def __init__(self, live: LiveSettings) -> None:
         self._raw: dict[str, bytes] = {}
@@ -150,12 +192,10 @@ class Assets:
     def _prepare(self, name: str) -> tuple[bytes, dict[str, str]]:
         if not self._raw:
             folder = resources.files("ticker") / "static"
-            self._raw = {file: (folder / file).read_bytes() for file in self.FILES}
-        body = self._raw[name]
-        if name == "widget.js":
-            script = body.decode("utf-8").replace("__TICKER_PRESET__", self.settings.widget.preset)
-            script = script.replace("__TICKER_OVERFLOW__", self.settings.widget.overflow)
-            body = script.replace("__TICKER_THEME__", self.settings.widget.theme).encode()
+            self._raw = {file: (folder / file).read_bytes() for file in set(self.SOURCES.values())}
+        body = self._raw[self.SOURCES[name]]
+        if name in ("widget.js", "widget.mjs"):
+            body = self._script(body.decode("utf-8"), module=name == "widget.mjs").encode()
         headers = {
             "Content-Type": f"{self.FILES[name]}; charset=utf-8",
             "Cache-Control": ASSET_CACHE_CONTROL,
@@ -164,11 +204,22 @@ class Assets:
         }
         return body, headers
 
+    def _script(self, script: str, *, module: bool) -> str:
+        widget = self.settings.widget
+        script = script.replace("__TICKER_PRESET__", widget.preset)
+        script = script.replace("__TICKER_OVERFLOW__", widget.overflow)
+        script = script.replace("__TICKER_THEME__", widget.theme)
+        tomorrow = widget.tomorrow and self.settings.weather.forecast_days == 2
+        script = script.replace("__TICKER_TOMORROW__", "true" if tomorrow else "false")
+        return module_form(script) if module else script
+
 
 ASSETS_KEY = web.AppKey("assets", Assets)
 
 
 def _asset(request: web.Request, name: str) -> web.Response:
+    """An asset, or its 304; CORS as for the API (``cors_for_origins`` names a listed
+    origin and adds ``Vary: Origin``), so that another site may load the module."""
     assets = request.app[ASSETS_KEY]
     try:
         refuse_parameters(request.query, ())
@@ -180,8 +231,14 @@ def _asset(request: web.Request, name: str) -> web.Response:
 
 @routes.get("/widget.js")
 async def get_script(request: web.Request) -> web.Response:
-    """The embedding script."""
+    """The embedding script: the <ticker-strip> element and the placeholders' filler."""
     return _asset(request, "widget.js")
+
+
+@routes.get("/widget.mjs")
+async def get_module(request: web.Request) -> web.Response:
+    """The embedding script as an ES module, exporting ``TickerStrip``."""
+    return _asset(request, "widget.mjs")
 
 
 @routes.get("/widget.css")
@@ -201,7 +258,7 @@ async def get_health(request: web.Request) -> web.Response:
         pid=os.getpid(),
         leader=leadership is not None and leadership.leading,
         snapshot=snapshot.stamp.version,
-        etag=snapshot.variant(BY_NAME["strip"].name, snapshot.settings.default_language).etag,
+        etag=snapshot.variant(snapshot.key("strip", snapshot.settings.default_language)).etag,
     )
     return json_answer(settings, health.model_dump_json().encode(), cache_control="no-store")
 

@@ -26,27 +26,32 @@ import gzip
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ticker._config import LiveSettings, Settings
 from ticker._data.cache import Stamp, Store
 from ticker._data.history import History
+from ticker._languages import language_tag
 from ticker._models import Attribution, Rate, Weather
-from ticker._serving.catalogue import BY_NAME, FORMS
+from ticker._serving.catalogue import BY_NAME, DEFAULT_UNITS, FORMS, VariantKey
 from ticker._serving.responses import escape_json, etag_of
 from ticker._staleness import last_change, next_change, rates_today
-from ticker._strip.build import build_strip, rates_text, weather_text
+from ticker._strip.build import build_strip, in_units, rates_text, weather_text
 from ticker._strip.markup import render_fragment, render_frame, render_sparkline, render_text
 from ticker._wire import RatesHalf, Strip, WeatherHalf
 from ticker.sources import attributions
 
 __all__ = [
+    "LAZY_BUDGET",
     "Inputs",
     "Snapshot",
     "SnapshotHolder",
+    "Unrenderable",
     "Variant",
     "audit_snapshot",
     "build_snapshot",
     "read_inputs",
+    "render_image",
     "render_inputs",
     "render_snapshot",
     "strip_from_store",
@@ -109,6 +114,25 @@ def _incomplete(strips: Mapping[str, Strip]) -> bool:
     )
 
 
+class Unrenderable(Exception):
+    """A lazy variant (an image) that cannot be made now; answered with a 503."""
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+#: Lazy variants (images) one snapshot renders and keeps at most: a site asks for a few
+#: sizes; a client asking for every width of every language gets 503s, not a busy CPU.
+LAZY_BUDGET = 64
+
+
+def _day(strip: Strip) -> dt.date:
+    """The day a card is for: the newest date of the rates shown, else today in Almaty."""
+    dates = [item.date for item in strip.rates if item.date is not None and not item.missing]
+    return max(dates) if dates else rates_today(strip.generated_at)
+
+
 class Snapshot:
     """The strip of one stamp, in every language and form."""
 
@@ -120,7 +144,7 @@ class Snapshot:
         next_change_at: dt.datetime | None,
         sparklines: Mapping[str, str] | None = None,
         *,
-        rendered: Mapping[tuple[str, str, str], Variant] | None = None,
+        rendered: Mapping[VariantKey, Variant] | None = None,
         incomplete: bool | None = None,
         eager: bool = True,
         rendered_at: dt.datetime | None = None,
@@ -132,72 +156,169 @@ class Snapshot:
         self.strips = strips
         self.next_change_at = next_change_at
         self.sparklines = sparklines or {}
-        self._variants: dict[tuple[str, str, str], Variant] = dict(rendered or {})
+        self._variants: dict[VariantKey, Variant] = dict(rendered or {})
+        self._in_units: dict[tuple[str, str], Strip] = {}
+        self._lazy = sum(1 for key in self._variants if BY_NAME[key.form].lazy)
         #: The variants answers were prepared from: what the next snapshot renders first.
-        self.served: set[tuple[str, str, str]] = set()
+        self.served: set[VariantKey] = set()
         self.incomplete = _incomplete(strips) if incomplete is None else incomplete
         if rendered is None and eager:
-            theme = settings.widget.theme
             for lang in strips:
                 for form in FORMS:
-                    self.variant(form.name, lang, theme)
+                    if not form.lazy:
+                        self.variant(self.key(form.name, lang))
 
     @property
-    def variants(self) -> Mapping[tuple[str, str, str], Variant]:
-        """Every variant rendered so far, by (form, language, theme)."""
+    def variants(self) -> Mapping[VariantKey, Variant]:
+        """Every variant rendered so far, by key."""
         return self._variants
 
-    def render(self, keys: Iterable[tuple[str, str, str]]) -> None:
-        """Render these variants now (those of languages not shown are skipped)."""
-        for form, lang, theme in keys:
-            if lang in self.strips and form in BY_NAME:
-                self._variants.setdefault((form, lang, theme), self._render(form, lang, theme))
+    def key(self, form: str, lang: str) -> VariantKey:
+        """The key of ``form`` in ``lang`` as asked for with no other parameter."""
+        return VariantKey(form, lang, self.settings.widget.theme, DEFAULT_UNITS,
+                          BY_NAME[form].default_size)  # fmt: skip
 
-    def defaults(self) -> set[tuple[str, str, str]]:
-        """Every form in the default language and theme: rendered whatever was served."""
-        lang, theme = self.settings.default_language, self.settings.widget.theme
-        return {(form.name, lang, theme) for form in FORMS}
+    def render(self, keys: Iterable[VariantKey]) -> None:
+        """Render these variants now (those of languages not shown are skipped).
 
-    def variant(self, form: str, lang: str, theme: str | None = None) -> Variant:
-        """The variant of ``form`` in ``lang`` (and ``theme`` for the widget's pages)."""
-        key = (form, lang, theme or self.settings.widget.theme)
-        self.served.add(key)
+        A lazy variant that cannot be made (no fonts, the budget spent) is left out.
+        """
+        for key in keys:
+            if key.lang in self.strips and key.form in BY_NAME and key not in self._variants:
+                try:
+                    self.variant(key, count=False)
+                except Unrenderable as exc:
+                    log.debug("%s not rendered: %s", key, exc)
+
+    def defaults(self) -> set[VariantKey]:
+        """Every eager form in the default language and theme: rendered whatever was served."""
+        lang = self.settings.default_language
+        return {self.key(form.name, lang) for form in FORMS if not form.lazy}
+
+    def variant(self, key: VariantKey, *, count: bool = True) -> Variant:
+        """The variant named by ``key``, rendered now if it was not (raises
+        :class:`Unrenderable` for an image that cannot be made)."""
+        if count:
+            self.served.add(key)
         found = self._variants.get(key)
         if found is None:
-            found = self._variants[key] = self._render(*key)
+            self.admit(key)
+            found = self.keep(key, self._render(key))
         return found
 
-    def _render(self, form: str, lang: str, theme: str) -> Variant:
-        strip = self.strips[lang]
-        preset, overflow = self.settings.widget.preset, self.settings.widget.overflow
+    def admit(self, key: VariantKey, *, pending: int = 0) -> None:
+        """Raise :class:`Unrenderable` if ``key`` is a new image past the snapshot's budget
+        (``pending``: the other images being drawn for it)."""
+        lazy = BY_NAME[key.form].lazy
+        if key in self._variants or not lazy or self._lazy + pending < LAZY_BUDGET:
+            return
+        self.served.discard(key)
+        raise Unrenderable(
+            f"too many distinct images were asked for since the last refresh ({LAZY_BUDGET});"
+            " this one can be asked for again after the next",
+            retry_after=60,
+        )
+
+    def keep(self, key: VariantKey, variant: Variant) -> Variant:
+        """Keep ``variant`` (rendered elsewhere: a child process) as this snapshot's ``key``."""
+        found = self._variants.setdefault(key, variant)
+        if found is variant:
+            self._lazy += BY_NAME[key.form].lazy
+        return found
+
+    def strip(self, lang: str, units: str = DEFAULT_UNITS) -> Strip:
+        """The strip in ``lang`` with temperatures in ``units``."""
+        if units == DEFAULT_UNITS:
+            return self.strips[lang]
+        found = self._in_units.get((lang, units))
+        if found is None:
+            locale_numbers = self.settings.widget.numbers == "locale"
+            found = in_units(self.strips[lang], units, locale_numbers=locale_numbers)
+            self._in_units[(lang, units)] = found
+        return found
+
+    def _render(self, key: VariantKey) -> Variant:
+        form = BY_NAME[key.form]
+        if form.lazy:
+            return render_image(self.settings, self.strip(key.lang, key.units), key)
+        strip = self.strip(key.lang, key.units)
+        widget = self.settings.widget
+        preset, overflow, theme = widget.preset, widget.overflow, key.theme
         text: str
-        if form == "strip":
+        if form.name == "strip":
             text = strip.model_dump_json()
-        elif form == "strip.txt":
+        elif form.name == "strip.txt":
             text = render_text(strip)
-        elif form == "rates":
+        elif form.name == "rates":
             text = RatesHalf(
-                lang=strip.lang, rates=strip.rates, text=rates_text(strip.rates, lang),
+                lang=strip.lang, rates=strip.rates, text=rates_text(strip.rates, key.lang),
                 generated_at=strip.generated_at,
             ).model_dump_json()  # fmt: skip
-        elif form == "weather":
+        elif form.name == "weather":
             text = WeatherHalf(
-                lang=strip.lang, weather=strip.weather, text=weather_text(strip.weather, lang),
-                generated_at=strip.generated_at,
+                lang=strip.lang, weather=strip.weather, unit=strip.unit,
+                text=weather_text(strip.weather, key.lang), generated_at=strip.generated_at,
             ).model_dump_json()  # fmt: skip
-        elif form == "widget":
-            text = render_fragment(
-                strip, preset=preset, theme=theme, overflow=overflow, sparklines=self.sparklines
-            )
         else:
-            text = render_frame(
-                strip, preset=preset, theme=theme, overflow=overflow, sparklines=self.sparklines
-            )
-        media_type = BY_NAME[form].media_type
+            options = _page_options(self.settings, key)
+            render = render_fragment if form.name == "widget" else render_frame
+            text = render(
+                strip, preset=preset, theme=theme, overflow=overflow,
+                sparklines=self.sparklines, **options,
+            )  # fmt: skip
         body = text.encode()
-        if media_type == "application/json":
+        if form.media_type == "application/json":
             body = escape_json(body)  # <, > and & as \u003c...: as every JSON body
-        return Variant.of(body, media_type)
+        return Variant.of(body, form.media_type)
+
+
+def _page_options(settings: Settings, key: VariantKey) -> dict[str, Any]:
+    """What the widget's pages show besides the strip: icons, tomorrow, the frame's card."""
+    options: dict[str, Any] = {
+        "icons": settings.widget.icons,
+        "tomorrow": settings.widget.tomorrow and settings.weather.forecast_days == 2,
+    }
+    if key.form == "frame":
+        query = f"lang={language_tag(key.lang)}"
+        if key.theme != settings.widget.theme:
+            query += f"&theme={key.theme}"
+        if key.units != DEFAULT_UNITS:
+            query += f"&units={key.units}"
+        base = str(settings.server.public_url or "/").rstrip("/")
+        options["preview"] = f"{base}/v1/card.png?{query}"
+    return options
+
+
+def render_image(settings: Settings, strip: Strip, key: VariantKey) -> Variant:
+    """The image variant ``key`` of ``strip`` (in the key's units): the same bytes in every
+    process.  Raises :class:`Unrenderable` when the fonts cannot be found.
+
+    resvg holds the GIL while it draws (up to ~80 ms for a card): ``ticker serve`` calls
+    this in its rendering process, never on the serving loop.
+    """
+    return Variant.of(_image(settings, strip, key), BY_NAME[key.form].media_type)
+
+
+def _image(settings: Settings, strip: Strip, key: VariantKey) -> bytes:
+    """The bytes of an image (imported here: only a process that draws images pays for
+    loading HarfBuzz, resvg and the fonts)."""
+    from ticker._strip import images
+
+    try:
+        fonts = images.Fonts.load(tuple(settings.images.fonts))
+        if key.form.startswith("strip."):
+            svg = images.strip_svg(
+                strip, fonts=fonts, theme=key.theme, width=int(key.size),
+                icons=settings.widget.icons,
+            )  # fmt: skip
+        else:
+            svg = images.card_svg(strip, fonts=fonts, day=_day(strip), theme=key.theme,
+                                  size=key.size)  # fmt: skip
+        if key.form.endswith(".svg"):
+            return svg.encode()
+        return images.svg_to_png(svg, fonts=fonts, scale=2.0 if key.form == "strip.png" else 1.0)
+    except images.ImagesUnavailable as exc:
+        raise Unrenderable(str(exc)) from exc
 
 
 def render_snapshot(
@@ -393,6 +514,7 @@ class SnapshotHolder:
         settings = self.live.current
         inputs = read_inputs(settings, self.store, clock=self.clock, history=self.history)
         snapshot = render_inputs(settings, inputs, self.credits)
+        snapshot.render(self.current.served)  # the images asked for before, off the loop too
         self.current, self.inputs = snapshot, inputs
         log.debug("snapshot %s rendered", snapshot.stamp.version)
         if self.on_rendered is not None:
@@ -413,6 +535,7 @@ class SnapshotHolder:
         if at is None:
             return None
         snapshot = render_inputs(settings, inputs, self.credits, at=at)
+        snapshot.render(current.served)
         self.current = snapshot
         log.debug("snapshot %s rendered again as of %s", snapshot.stamp.version, at)
         return snapshot
