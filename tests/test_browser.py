@@ -1,9 +1,10 @@
-"""The strip in a real browser, embedded three ways in examples/news-page.html.
+"""The strip in a real browser, embedded four ways in examples/news-page.html.
 
 ``ticker serve`` runs on examples/offline.yaml in every language; the news page
 comes from another origin, under a strict Content-Security-Policy, with the strip as
-a server-side include, an iframe and a script-filled slot.  Chromium must show in all
-three exactly what ``/v1/strip`` says, right to left where the language is, without
+a server-side include, an iframe, a script-filled slot and a ``<ticker-strip>`` element
+upgrading an included fragment.  Chromium must show in all four exactly what
+``/v1/strip`` says, right to left where the language is, without
 moving the page, without running what a settings file smuggles in, and keeping the
 server-rendered text when the service goes away.  From a 320 px phone to a desktop,
 every item is shown whole or not at all.  Screenshots of every language go to
@@ -93,6 +94,13 @@ RECORDER = """
       record.slotBefore = {
         height: slot.getBoundingClientRect().height,
         ready: slot.hasAttribute("data-ticker-ready"),
+      };
+    }
+    const element = document.querySelector("ticker-strip");
+    if (element) {
+      record.elementBefore = {
+        height: element.getBoundingClientRect().height,
+        ready: element.hasAttribute("data-ticker-ready"),
       };
     }
   });
@@ -319,11 +327,12 @@ class Visit:
         return self.page.frame_locator("iframe.ticker-iframe")
 
     def strips(self) -> dict[str, object]:
-        """The ``.ticker`` element of each embedding."""
+        """The ``.ticker`` element of each embedding (the element's: in its shadow root)."""
         return {
             "ssi": self.page.locator(".ssi > .ticker"),
             "iframe": self.frame.locator("body > .ticker"),
             "script": self.page.locator("[data-ticker] > .ticker"),
+            "element": self.page.locator("ticker-strip .ticker[part='strip']"),
         }
 
     async def records(self) -> list[dict]:
@@ -368,8 +377,9 @@ async def visit(
 
 
 async def ready(opened: Visit) -> None:
-    """Wait until the script has filled its slot."""
+    """Wait until the script has filled its slot and the element has rendered its own strip."""
     await opened.page.wait_for_selector("[data-ticker][data-ticker-ready]", timeout=10_000)
+    await opened.page.wait_for_selector("ticker-strip[data-ticker-ready]", timeout=10_000)
 
 
 async def strip_json(ticker_url: str, lang: str) -> dict:
@@ -461,19 +471,22 @@ async def test_kazakh_arabic_rate_labels_read_left_to_right(browser, site):
 
 @pytest.mark.parametrize("lang", ["ru", "kk-Arab"], ids=["ru", "kk-Arab"])
 async def test_script_slot_fills_without_moving_the_page(browser, site, lang):
-    """The slot is as high before the script fills it as after, and nothing shifts (CLS 0)."""
+    """The slot and the element are as high before the script fills them as after, and
+    nothing shifts (CLS 0)."""
     async with visit(browser, f"{site.url}/news?lang={lang}") as opened:
         await ready(opened)
         await opened.page.evaluate(SETTLE)
         page_record = (await opened.records())[0]
         after = await opened.page.locator("[data-ticker]").bounding_box()
+        element_after = await opened.page.locator("ticker-strip").bounding_box()
         headline = await opened.page.locator("h1").bounding_box()
 
-    before = page_record["slotBefore"]
-    assert before is not None
-    assert before["ready"] is False, "the slot was measured after the script had filled it"
-    assert before["height"] > 0
-    assert after["height"] == before["height"]
+    for before, filled in ((page_record["slotBefore"], after),
+                           (page_record["elementBefore"], element_after)):  # fmt: skip
+        assert before is not None
+        assert before["ready"] is False, "measured after the script had filled it"
+        assert before["height"] > 0
+        assert filled["height"] == before["height"]
     assert sum(page_record["shifts"]) < 0.001, page_record["shifts"]
     assert headline["y"] > after["y"] + after["height"]
 
@@ -515,7 +528,8 @@ async def test_configured_theme_applies_to_every_embedding(browser, tmp_path, ai
 async def test_unreachable_service_leaves_the_server_rendered_strip(
     browser, tmp_path, aiohttp_server
 ):
-    """With the service stopped after the page was rendered, SSI and slot keep their text."""
+    """With the service stopped after the page was rendered, SSI, slot and element keep their
+    text."""
     async with (
         running_service(write_config(tmp_path)) as service,
         aiohttp.ClientSession() as session,
@@ -540,6 +554,11 @@ async def test_unreachable_service_leaves_the_server_rendered_strip(
         assert await shown(page.locator(".ssi > .ticker")) == expected
         assert await shown(slot.locator(".ticker")) == expected
         assert "Астана +18+20℃" in words(await slot.inner_text())
+        element = page.locator("ticker-strip")
+        await page.wait_for_selector("ticker-strip[data-ticker-offline]", timeout=10_000)
+        assert await element.get_attribute("data-ticker-ready") is None
+        assert await element.evaluate("(el) => el.shadowRoot.querySelector('slot') !== null")
+        assert await shown(element.locator(".ticker")) == expected  # the included fragment
 
 
 def cut_items(items: list[dict]) -> list[str]:
