@@ -42,6 +42,20 @@ def test_check_config_names_file_and_key_and_fails(tmp_path, capsys):
     assert "rates.currencies[1]: 'US' is not an ISO 4217 code" in err
 
 
+def test_check_config_says_whether_images_can_be_drawn(tmp_path, capsys):
+    """check-config names the fonts found, or says the images will be 503s and why."""
+    assert main(["check-config", str(OFFLINE)]) == 0
+    assert "images: ok (" in capsys.readouterr().out
+    empty = tmp_path / "no-fonts"
+    empty.mkdir()
+    path = tmp_path / "site.yaml"
+    path.write_text(SETTINGS_YAML + f"images:\n  fonts: [{empty}]\n", "utf-8")
+    assert main(["check-config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "images: unavailable, /v1/strip.png and /v1/card.png will answer 503" in out
+    assert "fonts-noto-core" in out
+
+
 def test_serve_refuses_a_bad_config_before_starting(tmp_path, capsys):
     """serve validates first: a bad file never opens a port."""
     path = tmp_path / "bad.yaml"
