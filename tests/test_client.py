@@ -64,6 +64,27 @@ async def test_halves_and_widget(server):
     assert "Астана" in widget
 
 
+async def test_units_and_images_mirror_their_endpoints(server, aiohttp_client):
+    """units= reaches the strip, and image() returns the bytes the service draws."""
+    raw = aiohttp_client(server)
+    direct = await (await raw).get("/v1/card.png", params={"lang": "ru", "size": "1080x1080"})
+    async with TickerClient(str(server.make_url("/"))) as client:
+        strip = await client.strip(lang="en", units="imperial")
+        half = await client.weather(units="imperial")
+        card = await client.image("card.png", "ru", size="1080x1080")
+        svg = await client.image("strip.svg", "zh", width=480, theme="dark")
+        with pytest.raises(BadRequestError):
+            await client.image("strip.png", width=10)
+        with pytest.raises(ValueError, match="kind must be one of"):
+            await client.image("card.gif")  # type: ignore[arg-type]
+    assert strip.unit == "°F"
+    assert strip.weather[0].text.endswith("°F")
+    assert half.unit == "°F"
+    assert card == await direct.read()
+    assert card.startswith(b"\x89PNG")
+    assert b'viewBox="0 0 480 ' in svg
+
+
 async def test_bad_language_raises_bad_request_with_allowed(server):
     """A 400 becomes BadRequestError carrying what the service allows."""
     async with TickerClient(str(server.make_url("/"))) as client:

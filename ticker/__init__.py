@@ -30,6 +30,7 @@ if _typing.TYPE_CHECKING:
         City,
         EditorialSettings,
         HistorySettings,
+        ImagesSettings,
         LoggingSettings,
         Pin,
         RatesSettings,
@@ -61,7 +62,7 @@ if _typing.TYPE_CHECKING:
         UpstreamFormatError,
         UpstreamUnavailable,
     )
-    from ticker._models import Attribution, Direction, Rate, Weather
+    from ticker._models import Attribution, DayForecast, Direction, Rate, Weather
     from ticker._serving.app import create_app
     from ticker._strip.build import build_strip
     from ticker._wire import (
@@ -77,6 +78,7 @@ if _typing.TYPE_CHECKING:
         ReasonCode,
         SourceReport,
         Strip,
+        Tomorrow,
         WeatherHalf,
         WeatherItem,
     )
@@ -86,7 +88,8 @@ if _typing.TYPE_CHECKING:
 _HOMES = {
     "ticker._client": ("SyncTickerClient", "TickerClient"),
     "ticker._config": (
-        "CacheSettings", "City", "EditorialSettings", "HistorySettings", "LoggingSettings",
+        "CacheSettings", "City", "EditorialSettings", "HistorySettings", "ImagesSettings",
+        "LoggingSettings",
         "Pin", "RatesSettings", "ServerSettings", "Settings", "SourceSettings",
         "WeatherSettings", "WidgetSettings", "load_settings", "parse_settings",
     ),
@@ -99,13 +102,13 @@ _HOMES = {
         "BadRequestError", "ConfigError", "ServiceError", "ServiceUnavailable", "TickerError",
         "UpstreamError", "UpstreamFormatError", "UpstreamUnavailable",
     ),
-    "ticker._models": ("Attribution", "Direction", "Rate", "Weather"),
+    "ticker._models": ("Attribution", "DayForecast", "Direction", "Rate", "Weather"),
     "ticker._serving.app": ("create_app",),
     "ticker._strip.build": ("build_strip",),
     "ticker._wire": (
         "AuditAnswer", "AuditItem", "Conversion", "HistoryAnswer", "HistoryPoint", "RateItem",
         "RatesHalf", "ReadyBody", "ReadyItem", "ReasonCode", "SourceReport", "Strip",
-        "WeatherHalf", "WeatherItem",
+        "Tomorrow", "WeatherHalf", "WeatherItem",
     ),
     "ticker.sources": ("RatesSource", "SourceSet", "WeatherSource", "build_sources"),
 }  # fmt: skip
@@ -121,12 +124,14 @@ __all__ = [
     "City",
     "ConfigError",
     "Conversion",
+    "DayForecast",
     "Direction",
     "DiskCache",
     "EditorialSettings",
     "HistoryAnswer",
     "HistoryPoint",
     "HistorySettings",
+    "ImagesSettings",
     "LoggingSettings",
     "Pin",
     "Rate",
@@ -154,6 +159,7 @@ __all__ = [
     "SyncTickerClient",
     "TickerClient",
     "TickerError",
+    "Tomorrow",
     "UpstreamError",
     "UpstreamFormatError",
     "UpstreamUnavailable",

@@ -31,7 +31,7 @@ from collections.abc import Collection, Coroutine, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar, get_args
 from urllib.parse import quote
 
 import aiohttp
@@ -54,6 +54,11 @@ __all__ = ["SyncTickerClient", "TickerClient"]
 
 _M = TypeVar("_M", bound=BaseModel)
 _T = TypeVar("_T")
+#: Temperatures in °C or °F.
+Units = Literal["metric", "imperial"]
+#: The images the service draws.
+ImageKind = Literal["strip.png", "strip.svg", "card.png", "card.svg"]
+IMAGE_KINDS: tuple[str, ...] = get_args(ImageKind)
 #: A cached answer's key: the path and the query, sorted.
 _Key = tuple[str, tuple[tuple[str, str], ...]]
 
@@ -91,21 +96,41 @@ class TickerClient:
             await self._session.close()
             self._session = None
 
-    async def strip(self, lang: str | None = None) -> Strip:
-        """The whole strip, in ``lang`` or the service's default language."""
-        return await self._get("/v1/strip", Strip, _lang(lang))
+    async def strip(self, lang: str | None = None, *, units: Units | None = None) -> Strip:
+        """The whole strip, in ``lang`` or the service's default language (°F with
+        ``units="imperial"``)."""
+        return await self._get("/v1/strip", Strip, _lang(lang, units))
 
     async def rates(self, lang: str | None = None) -> RatesHalf:
         """The rates half of the strip."""
         return await self._get("/v1/rates", RatesHalf, _lang(lang))
 
-    async def weather(self, lang: str | None = None) -> WeatherHalf:
+    async def weather(self, lang: str | None = None, *, units: Units | None = None) -> WeatherHalf:
         """The weather half of the strip."""
-        return await self._get("/v1/weather", WeatherHalf, _lang(lang))
+        return await self._get("/v1/weather", WeatherHalf, _lang(lang, units))
 
-    async def widget(self, lang: str | None = None) -> str:
+    async def widget(self, lang: str | None = None, *, units: Units | None = None) -> str:
         """The strip as an HTML fragment."""
-        return (await self._fetch("/widget", _lang(lang))).body.decode("utf-8")
+        return (await self._fetch("/widget", _lang(lang, units))).body.decode("utf-8")
+
+    async def image(
+        self,
+        kind: ImageKind,
+        lang: str | None = None,
+        *,
+        theme: str | None = None,
+        units: Units | None = None,
+        width: int | None = None,
+        size: str | None = None,
+    ) -> bytes:
+        """The bytes of an image: ``strip.png``, ``strip.svg`` (``width`` in CSS pixels),
+        ``card.png`` or ``card.svg`` (``size`` ``1200x630`` or ``1080x1080``)."""
+        if kind not in IMAGE_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(IMAGE_KINDS)}, not {kind!r}")
+        query = _lang(lang, units)
+        extra = {"theme": theme, "width": None if width is None else str(width), "size": size}
+        query.update({name: value for name, value in extra.items() if value is not None})
+        return (await self._fetch(f"/v1/{kind}", query)).body
 
     async def history(
         self, code: str, start: dt.date | None = None, end: dt.date | None = None
@@ -238,8 +263,11 @@ class _Cached:
     fresh_until: float
 
 
-def _lang(lang: str | None) -> dict[str, str]:
-    return {"lang": lang} if lang is not None else {}
+def _lang(lang: str | None, units: str | None = None) -> dict[str, str]:
+    query = {"lang": lang} if lang is not None else {}
+    if units is not None:
+        query["units"] = units
+    return query
 
 
 def _amount_text(amount: Decimal | str | int) -> str:
@@ -328,21 +356,36 @@ class SyncTickerClient:
             self._thread.join()
             self._loop.close()
 
-    def strip(self, lang: str | None = None) -> Strip:
+    def strip(self, lang: str | None = None, *, units: Units | None = None) -> Strip:
         """The whole strip, in ``lang`` or the service's default language."""
-        return self._run(self._client.strip(lang))
+        return self._run(self._client.strip(lang, units=units))
 
     def rates(self, lang: str | None = None) -> RatesHalf:
         """The rates half of the strip."""
         return self._run(self._client.rates(lang))
 
-    def weather(self, lang: str | None = None) -> WeatherHalf:
+    def weather(self, lang: str | None = None, *, units: Units | None = None) -> WeatherHalf:
         """The weather half of the strip."""
-        return self._run(self._client.weather(lang))
+        return self._run(self._client.weather(lang, units=units))
 
-    def widget(self, lang: str | None = None) -> str:
+    def widget(self, lang: str | None = None, *, units: Units | None = None) -> str:
         """The strip as an HTML fragment."""
-        return self._run(self._client.widget(lang))
+        return self._run(self._client.widget(lang, units=units))
+
+    def image(
+        self,
+        kind: ImageKind,
+        lang: str | None = None,
+        *,
+        theme: str | None = None,
+        units: Units | None = None,
+        width: int | None = None,
+        size: str | None = None,
+    ) -> bytes:
+        """The bytes of an image (see :meth:`TickerClient.image`)."""
+        return self._run(
+            self._client.image(kind, lang, theme=theme, units=units, width=width, size=size)
+        )
 
     def history(
         self, code: str, start: dt.date | None = None, end: dt.date | None = None
