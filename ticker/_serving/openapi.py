@@ -211,8 +211,7 @@ WIDTH = Parameter(
     "width",
     f"The image's width in CSS pixels (the PNG has twice as many); default {DEFAULT_WIDTH}."
     " Items that do not fit wrap onto further lines.",
-    {"type": "string", "pattern": "^[0-9]{1,5}$",
-     "description": f"{MIN_WIDTH} to {MAX_WIDTH}"},
+    {"type": "integer", "minimum": MIN_WIDTH, "maximum": MAX_WIDTH},
 )  # fmt: skip
 SIZE = Parameter(
     "size",
