@@ -613,3 +613,43 @@ def test_the_png_is_drawn_with_every_font_it_needs(fonts, lang):
         svg_string=svg, skip_system_fonts=True, font_files=[str(path) for path in fonts.files]
     )
     assert _png(svg_to_png(svg, fonts=fonts)).tobytes() == _png(bytes(every)).tobytes()
+
+
+@pytest.mark.slow
+def test_browsers_draw_the_svgs_as_resvg_does(fonts, tmp_path):
+    """Chromium draws each language's card and strip SVG at the size it says, at phone and
+    desktop width, with every text inside the image; the screenshots go to test-artifacts."""
+    playwright_sync = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("no chromium executable on PATH")
+    folder = ARTIFACTS / "chromium"
+    folder.mkdir(parents=True, exist_ok=True)
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            for lang in LANGUAGES:
+                strip = reference(lang)
+                card = tmp_path / f"card-{lang}.svg"
+                card.write_text(card_svg(strip, fonts=fonts, day=DAY), encoding="utf-8")
+                page = browser.new_page(viewport={"width": 1200, "height": 630})
+                page.goto(card.as_uri())
+                box = page.locator("svg").bounding_box()
+                assert box is not None
+                assert (box["width"], box["height"]) == (1200, 630), lang
+                page.screenshot(path=str(folder / f"card-{lang}.png"))
+                page.close()
+                for width in (390, 1280):
+                    image = tmp_path / f"strip-{lang}-{width}.svg"
+                    image.write_text(strip_svg(strip, fonts=fonts, width=width), "utf-8")
+                    page = browser.new_page(viewport={"width": width, "height": 400})
+                    page.goto(image.as_uri())
+                    texts = page.eval_on_selector_all(
+                        "text", "(all) => all.map((t) => t.getBoundingClientRect().right)"
+                    )
+                    assert texts, lang
+                    assert max(texts) <= width + 0.5, (lang, width)
+                    page.screenshot(path=str(folder / f"strip-{lang}-{width}.png"))
+                    page.close()
+        finally:
+            browser.close()
