@@ -653,3 +653,19 @@ def test_browsers_draw_the_svgs_as_resvg_does(fonts, tmp_path):
                     page.close()
         finally:
             browser.close()
+
+
+def test_the_card_tells_night_as_the_widget_does(fonts):
+    """Without the upstream's word, the card draws a night icon by the local hour, as the
+    widget does (23:00 in Astana is night)."""
+    strip = reference("en")
+    late = NOW.replace(hour=18)  # 23:00 Asia/Almaty
+
+    def card(**update: object) -> str:
+        first = strip.weather[0].model_copy(update=update)
+        changed = strip.model_copy(update={"weather": [first, *strip.weather[1:]]})
+        return card_svg(changed, fonts=fonts, day=DAY)
+
+    unknown = card(is_day=None, observed_at=late)
+    assert unknown == card(is_day=False, observed_at=late)
+    assert unknown != card(is_day=True, observed_at=late)

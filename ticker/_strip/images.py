@@ -40,7 +40,7 @@ from ticker._models import Direction
 from ticker._strip import icons
 from ticker._strip.bidi import bare
 from ticker._strip.i18n import date_phrase, language_key, phrase
-from ticker._strip.markup import ARROWS
+from ticker._strip.markup import ARROWS, is_night
 from ticker._strip.typeset import MIDDLE, Fonts, ImagesUnavailable, Piece, Words, number, row
 from ticker._text import bounded
 from ticker._wire import RateItem, Strip, WeatherItem
@@ -163,10 +163,10 @@ class _Icon:
 
 
 def _icon(item: WeatherItem, x: float, y: float, size: float, palette: icons.IconPalette) -> str:
-    # A night's icon only when the upstream says it is night.
-    night, label = item.is_day is False, _outside(item.condition) or None
+    # Day or night as the widget decides it: the upstream's word, else the local hour.
+    label = _outside(item.condition) or None
     return icons.icon_group(
-        item.code, night=night, x=x, y=y, size=size, palette=palette, label=label
+        item.code, night=is_night(item), x=x, y=y, size=size, palette=palette, label=label
     )
 
 
