@@ -54,7 +54,7 @@ def test_bad_currency_names_the_key_path():
 def test_unknown_key_is_refused():
     """A misspelt key is an error, not silently ignored."""
     text = SETTINGS_YAML.replace("  refresh: 1h", "  refresh: 1h\n  refersh: 2h")
-    assert problems_of(text) == [("rates.refersh", "unknown key")]
+    assert problems_of(text) == [("rates.refersh", "unknown key; did you mean 'refresh'?")]
 
 
 def test_missing_section_is_named():

@@ -6,12 +6,15 @@ Usage::
     settings.rates.currencies                   # ['USD', 'EUR', 'RUB', 'CNY']
 
 Any problem raises :class:`~ticker.ConfigError` naming the file and the key path,
-e.g. ``ticker.yaml: rates.currencies[1]: 'US' is not an ISO 4217 code``.
+e.g. ``ticker.yaml: rates.currencies[1]: 'US' is not an ISO 4217 code``; an unknown
+key is answered with the closest key of the model at that place, by difflib
+(``rates.refersh: unknown key; did you mean 'refresh'?``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 import re
 import sys
@@ -20,7 +23,8 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from types import UnionType
+from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -57,12 +61,14 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "SourceSettings",
+    "WatchSettings",
     "WeatherSettings",
     "WidgetSettings",
     "default_cache_dir",
     "format_duration",
     "load_settings",
     "parse_duration",
+    "with_suggestions",
 ]
 
 
@@ -327,6 +333,99 @@ def _unique_labels(sources: list[SourceSettings]) -> list[SourceSettings]:
 Sources = Annotated[list[SourceSettings], Field(min_length=1), AfterValidator(_unique_labels)]
 
 
+_CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+def parse_clock_time(value: object) -> dt.time:
+    """``15:30`` or ``15:30:20``: a wall-clock time of day, with no zone."""
+    if isinstance(value, dt.time) and value.tzinfo is None:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 15:30 as the base-60 number 930.
+        raise PydanticCustomError(
+            "clock_time", "{value} is not a time: write it in quotes, such as \"15:30\"",
+            {"value": value},
+        )  # fmt: skip
+    match = _CLOCK_TIME.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise PydanticCustomError("clock_time", 'expected a time such as "15:30"')
+    hour, minute, second = (int(part or 0) for part in match.groups())
+    if hour > 23 or minute > 59 or second > 59:
+        raise PydanticCustomError(
+            "clock_time", "'{value}' is not a time of day", {"value": match[0]}
+        )
+    return dt.time(hour, minute, second)
+
+
+def _format_clock_time(value: dt.time) -> str:
+    return value.isoformat("seconds" if value.second else "minutes")
+
+
+ClockTime = Annotated[
+    dt.time, BeforeValidator(parse_clock_time), PlainSerializer(_format_clock_time, return_type=str)
+]
+
+
+class WatchSettings(_Strict):
+    """When rates are polled often: the watched source's publication window, and how often.
+
+    Without ``from`` and ``to``, the window is the one the first source's adapter
+    declares (the National Bank of Kazakhstan's 15:30 to 18:30); times are in that
+    source's zone, on its business days.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    opens: ClockTime | None = Field(
+        default=None, alias="from", description="When the window opens; default: the adapter's."
+    )
+    closes: ClockTime | None = Field(
+        default=None, alias="to", description="When it closes, that day; default: the adapter's."
+    )
+    every: Duration = Field(
+        default=dt.timedelta(minutes=2),
+        le=dt.timedelta(hours=1),
+        description="How often the rates are polled inside the window.",
+    )
+
+    @model_validator(mode="after")
+    def _both_ends(self) -> Self:
+        if (self.opens is None) != (self.closes is None):
+            raise PydanticCustomError("watch", "give both from: and to:, or neither")
+        if self.opens is not None and self.closes is not None and self.opens >= self.closes:
+            raise PydanticCustomError(
+                "watch", "from: {opens} is not before to: {closes} (a window ends the same day)",
+                {"opens": _format_clock_time(self.opens),
+                 "closes": _format_clock_time(self.closes)},
+            )  # fmt: skip
+        return self
+
+
+def _watch_off(value: object) -> object:
+    """``watch: false`` turns the watch off, as ``watch: null`` does."""
+    return None if value is False else value
+
+
+def _holiday_country(value: object) -> object:
+    """A country code the ``holidays`` package knows (any case), or ``false`` for none."""
+    if value is None or value is False:
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2}", value.strip()):
+        raise PydanticCustomError(
+            "holidays", "expected a country code such as KZ, or false for no holidays"
+        )
+    from ticker._models import holiday_countries  # the package loads only when asked
+
+    code = value.strip().upper()
+    if code not in holiday_countries():
+        raise PydanticCustomError(
+            "holidays",
+            "'{value}' is not a country code the holidays package knows, such as KZ or RU",
+            {"value": code},
+        )
+    return code
+
+
 class RatesSettings(_Strict):
     """Which currencies the strip shows, in which base, from where, and how often they refresh."""
 
@@ -355,6 +454,20 @@ class RatesSettings(_Strict):
         default=Decimal("0.02"),
         gt=0,
         description="How close (a fraction) a second source must be to confirm a jump.",
+    )
+    watch: Annotated[WatchSettings | None, BeforeValidator(_watch_off)] = Field(
+        default_factory=WatchSettings,
+        description=(
+            "Poll often while the first source publishes ({from: '15:30', to: '18:30',"
+            " every: 2m}); default: its adapter's window; false: refresh alone."
+        ),
+    )
+    holidays: Annotated[str | Literal[False] | None, BeforeValidator(_holiday_country)] = Field(
+        default=None,
+        description=(
+            "The country whose public holidays are the banks' days off (KZ, UZ, KG, TJ,"
+            " RU...); default: each adapter's own; false: weekends alone."
+        ),
     )
 
     @model_validator(mode="after")
@@ -580,7 +693,7 @@ def parse_settings(text: str, *, source: str = "<string>") -> Settings:
     try:
         return Settings.model_validate(document)
     except ValidationError as exc:
-        raise ConfigError(source, validation_problems(exc)) from exc
+        raise ConfigError(source, with_suggestions(validation_problems(exc))) from exc
 
 
 def validation_problems(
@@ -592,13 +705,82 @@ def validation_problems(
         loc = [*prefix, *error["loc"]]
         message = error["msg"]
         if error["type"] == "extra_forbidden":
-            message = "unknown key"
+            message = UNKNOWN_KEY
         elif error["type"] == "missing":
             message = "required key is missing"
         elif message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
         problems.append((key_path(loc), message))
     return problems
+
+
+#: How an unknown key is said; :func:`with_suggestions` adds the closest known key.
+UNKNOWN_KEY = "unknown key"
+#: How alike a known key must be to be suggested (difflib's ratio; 0.6 is its default).
+SUGGEST_CUTOFF = 0.6
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def with_suggestions(
+    problems: Sequence[tuple[str, str]], model: type[BaseModel] | None = None
+) -> list[tuple[str, str]]:
+    """``problems`` with "did you mean 'refresh'?" after each unknown key that resembles a
+    key of ``model`` (default :class:`Settings`) at the same place."""
+    root = model or Settings
+    found = []
+    for path, message in problems:
+        if message == UNKNOWN_KEY:
+            loc = [int(index) if index else key for key, index in _PATH_PART.findall(path)]
+            close = _closest_key(root, loc)
+            if close is not None:
+                message = f"{UNKNOWN_KEY}; did you mean {close!r}?"
+        found.append((path, message))
+    return found
+
+
+def _closest_key(model: type[BaseModel], loc: Sequence[str | int]) -> str | None:
+    """The known key most like ``loc``'s last, among those of the model holding it."""
+    if not loc or not isinstance(loc[-1], str):
+        return None
+    holder: Any = model
+    for part in loc[:-1]:
+        holder = _inside(holder, part)
+    keys = [
+        info.alias or name for cls in _models_in(holder) for name, info in cls.model_fields.items()
+    ]
+    close = difflib.get_close_matches(loc[-1], keys, n=1, cutoff=SUGGEST_CUTOFF)
+    return close[0] if close else None
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The models an annotation may hold: ``City``, ``City | None``, ``Annotated[City, ...]``."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _models_in(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return [model for arg in get_args(annotation) for model in _models_in(arg)]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return []
+
+
+def _inside(annotation: Any, part: str | int) -> Any:
+    """What ``annotation`` holds at key or index ``part`` (None when nothing known)."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _inside(args[0], part)
+    if origin in (Union, UnionType):
+        inner = [_inside(arg, part) for arg in args]
+        return next((found for found in inner if found is not None), None)
+    if isinstance(part, int):
+        return args[0] if origin is list and args else None
+    if origin is dict and len(args) == 2:
+        return args[1]
+    for cls in _models_in(annotation):
+        for field_name, info in cls.model_fields.items():
+            if part in (field_name, info.alias):
+                return info.annotation
+    return None
 
 
 def key_path(loc: Sequence[str | int]) -> str:

@@ -6,8 +6,12 @@ Usage::
     ticker refresh [--config FILE] [--lang LANG]
     ticker backfill [--config FILE] [--days N]
     ticker reload --pid-file FILE [--wait SECONDS]
-    ticker check-config FILE
+    ticker check-config [FILE]
     ticker convert 100 USD KZT [--date YYYY-MM-DD] [--config FILE] [--url URL] [--json]
+
+The settings file is ``--config``, else the environment variable ``TICKER_CONFIG``,
+else the built-in configuration.  Every subcommand's ``--help`` has a description
+and examples (argparse epilogs, kept as written by ``RawDescriptionHelpFormatter``).
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from pathlib import Path
 import aiohttp
 from multidict import MultiDict
 
+from ticker._cli import example
+from ticker._cli import export as export_command
 from ticker._cli.reloading import RELOAD_WAIT, CannotReload, ReloadAnswers, pid_file, request_reload
 from ticker._cli.workers import EXIT_CONFIG, run_workers
 from ticker._client import TickerClient
-from ticker._config import Settings, load_settings
-from ticker._data.backfill import backfill
+from ticker._config import Settings, load_settings, with_suggestions
+from ticker._data.backfill import MAX_FAILURES_IN_A_ROW, backfill, terminal_progress
 from ticker._data.cache import open_store
 from ticker._data.history import History, HistoryObserver
 from ticker._data.leader import fingerprint, stamp_outside
@@ -51,11 +57,11 @@ from ticker._serving.convert_routes import (
 from ticker._serving.responses import QueryError
 from ticker._serving.snapshot import strip_from_store
 from ticker._staleness import rates_today
-from ticker._version import USER_AGENT, __version__
+from ticker._version import DISTRIBUTION, USER_AGENT, __version__
 from ticker._wire import Conversion
 from ticker.sources import SourceSet, build_sources
 
-__all__ = ["EXIT_CONFIG", "EXIT_NO_RATE", "EXIT_USAGE", "main"]
+__all__ = ["CONFIG_ENV", "EXIT_CONFIG", "EXIT_NO_RATE", "EXIT_USAGE", "main"]
 
 log = logging.getLogger("ticker")
 
@@ -63,11 +69,18 @@ log = logging.getLogger("ticker")
 EXIT_USAGE = 2
 #: ``ticker convert``: a currency of the pair has no rate now, or none can be read.
 EXIT_NO_RATE = 1
+#: The environment variable naming the settings file when ``--config`` is not given.
+CONFIG_ENV = "TICKER_CONFIG"
+CONFIG_HELP = f"settings file (default: ${CONFIG_ENV}, else the built-in config)"
 
 
 def _load(path: str | None) -> tuple[Settings, SourceSet]:
     settings = load_settings(path)
-    sources = build_sources(settings, config_source=path or "<default config>")
+    source = path or "<default config>"
+    try:
+        sources = build_sources(settings, config_source=source)
+    except ConfigError as exc:  # an adapter refused a key: suggest the common ones too
+        raise ConfigError(exc.source, with_suggestions(exc.problems)) from exc
     if not logging.getLogger().isEnabledFor(logging.DEBUG):
         configure_logging(settings.logging.level, settings.logging.format)
     return settings, sources
@@ -105,6 +118,7 @@ def _serve_one(
     where = settings.cache.url if settings.cache.backend == "redis" else settings.cache.directory
     log.info("ticker %s: %s cache at %s", __version__, settings.cache.backend, where)
     app = create_app(settings, sources=sources, offload=True)
+    export_command.attach(app, args)  # --export DIR
 
     async def reload() -> None:
         try:
@@ -124,6 +138,7 @@ def _serve_workers(args: argparse.Namespace, host: str, port: int, answers: Relo
     forwarded = ["serve", "--host", host, "--port", str(port)]
     if args.config:
         forwarded += ["--config", args.config]
+    forwarded += export_command.serve_arguments(args)
 
     def check() -> bool:
         # The master loads the file first and passes SIGHUP on only when it can be used,
@@ -143,22 +158,45 @@ def _serve_workers(args: argparse.Namespace, host: str, port: int, answers: Relo
 def _backfill(args: argparse.Namespace) -> int:
     """Fill the history from the per-date endpoint, one request at a time."""
     settings, sources = _load(args.config)
-    return asyncio.run(_backfill_days(settings, sources, args.days))
+    config = args.config or "<default config>"
+    return asyncio.run(_backfill_days(settings, sources, args.days, config))
 
 
-async def _backfill_days(settings: Settings, sources: SourceSet, days: int) -> int:
+async def _backfill_days(settings: Settings, sources: SourceSet, days: int, config: str) -> int:
     store = open_store(settings.cache)
     try:
         history = History(store.backend, settings.history, clock=utc_now)
         async with aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}) as session:
-            report = await backfill(
-                settings, sources, history, session, days=days,
-                today=rates_today(utc_now()), delay=settings.history.backfill_delay,
-            )  # fmt: skip
+            with terminal_progress(sys.stderr, days=days) as progress:
+                report = await backfill(
+                    settings, sources, history, session, days=days,
+                    today=rates_today(utc_now()), delay=settings.history.backfill_delay,
+                    progress=progress, config_source=config,
+                )  # fmt: skip
     finally:
         store.close()
     print(report.summary())
+    where = _dated_entry(settings, report.source)
+    if report.failures:
+        day, error = report.failures[-1]
+        print(
+            f"ticker: {report.failed} day(s) failed; the last, {day}: {error}\n"
+            f"  source: {where} in {config}", file=sys.stderr,
+        )  # fmt: skip
+    if report.stopped:
+        print(
+            f"ticker: backfill stopped after {MAX_FAILURES_IN_A_ROW} failed days in a row;"
+            f" check the network, or the url of {where} in {config}", file=sys.stderr,
+        )  # fmt: skip
     return 1 if report.failed else 0
+
+
+def _dated_entry(settings: Settings, label: str) -> str:
+    """``rates.sources[0] (nbk)``: where the backfill's source is in the settings."""
+    for index, entry in enumerate(settings.rates.sources):
+        if entry.label == label:
+            return f"rates.sources[{index}] ({label})"
+    return label
 
 
 def _positive(text: str) -> int:
@@ -192,7 +230,7 @@ def _seconds(text: str) -> float:
 
 
 def _use_uvloop() -> None:
-    """Run on uvloop when it is installed (``pip install 'ticker[uvloop]'``)."""
+    """Run on uvloop when it is installed (``pip install 'ticker-strip[uvloop]'``)."""
     try:
         import uvloop
     except ImportError:
@@ -322,17 +360,122 @@ def _conversion_line(answer: Conversion) -> str:
     return f"{answer.amount:f} {answer.from_} = {answer.text} {answer.to} ({said})"
 
 
+#: What ``ticker --help`` says after the list of subcommands.
+MAIN_EPILOG = f"""\
+The settings file is --config FILE, else ${CONFIG_ENV}, else the built-in config
+(the National Bank and Open-Meteo; the cache in ~/.cache/ticker).
+
+examples:
+  ticker serve --config examples/offline.yaml     # no network needed
+  ticker refresh --lang ru                        # one refresh; prints the strip
+  ticker COMMAND --help                           # each command's options and examples
+"""
+
+SERVE_HELP = (
+    "run the HTTP service and the refresh jobs",
+    """\
+Serve the strip (JSON, text, HTML fragment and frame, images), the landing page at /,
+the API's description at /docs and /openapi.json, /healthz and /readyz; refresh the
+cache once at start-up and then on schedule. With no network every source fails:
+serve examples/offline.yaml, whose values come from the file.
+
+examples:
+  ticker serve                                       # http://127.0.0.1:8080/
+  ticker serve --config examples/offline.yaml        # no network needed
+  TICKER_CONFIG=/etc/ticker/site.yaml ticker serve --workers 4 --pid-file /run/ticker.pid
+""",
+)
+REFRESH_HELP = (
+    "refresh once and print the strip",
+    """\
+Refresh every source once, tell running services (a new stamp) and print the strip
+line; exits 1 if a source failed, after printing what the cache holds.
+
+examples:
+  ticker refresh --lang ru
+  ticker refresh --config site.yaml                  # from cron: exit 1 on a failure
+""",
+)
+BACKFILL_HELP = (
+    "fill the rates history from the per-date endpoint, politely",
+    """\
+Ask the first rates source that serves past dates (nbk, cbu, nbt) for each of the
+last --days days, oldest first, history.backfill_delay apart. A progress bar shows on
+a terminal (nothing when the output is not one); it stops after five failed days in a
+row, and exits 1 when a day failed.
+
+examples:
+  ticker backfill --days 10
+  ticker backfill --config site.yaml --days 90
+""",
+)
+RELOAD_HELP = (
+    "make a running service reload its settings (or send it SIGHUP)",
+    """\
+Send SIGHUP to the service whose pid is in --pid-file and wait for its answer: the
+new settings are in force, or it refused them (the reason is printed) and keeps
+the old.
+
+examples:
+  ticker reload --pid-file /run/ticker.pid
+  ticker reload --pid-file /run/ticker.pid --wait 30
+""",
+)
+CONVERT_HELP = (
+    "convert an amount between two currencies at the official rates",
+    """\
+Convert through the site's base currency at the rates the cache holds (or a past
+date's from the history), or ask a running service with --url.
+
+examples:
+  ticker convert 100 USD KZT
+  ticker convert 12.50 EUR RUB --date 2026-12-01
+  ticker convert 100 USD KZT --url https://ticker.example --json
+""",
+)
+CHECK_HELP = (
+    "validate a settings file",
+    f"""\
+Validate FILE (default: ${CONFIG_ENV}) as serve would, build its sources, and say
+which sources, currencies and cities it names and whether the images can be drawn.
+Exits 2 naming each bad key.
+
+examples:
+  ticker check-config examples/offline.yaml
+  TICKER_CONFIG=site.yaml ticker check-config
+""",
+)
+
+
+def _command(
+    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    name: str,
+    texts: tuple[str, str],
+) -> argparse.ArgumentParser:
+    """A subcommand with a one-line ``help``, and a description and examples as written."""
+    summary, details = texts
+    description, _, examples = details.partition("\nexamples:\n")
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name, help=summary, description=description.strip(),
+        epilog="examples:\n" + examples.rstrip() if examples else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    return parser
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ticker",
         description="Official exchange rates and city weather as a news site's header strip.",
+        epilog=MAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"ticker {__version__}")
+    parser.add_argument("--version", action="version", version=f"{DISTRIBUTION} {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the HTTP service and the refresh jobs")
-    serve.add_argument("--config", help="settings file (default: the built-in config)")
+    serve = _command(commands, "serve", SERVE_HELP)
+    serve.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
     serve.add_argument("--host", help="listen address (default: server.host)")
     serve.add_argument("--port", type=int, help="listen port (default: server.port)")
     serve.add_argument(
@@ -341,23 +484,20 @@ def _parser() -> argparse.ArgumentParser:
     # A worker of `--workers` is told its master's pid, to end when the master does.
     serve.add_argument("--worker", type=int, metavar="MASTER_PID", help=argparse.SUPPRESS)
     serve.add_argument("--pid-file", help="write the process id here, for `ticker reload`")
+    export_command.add_serve_option(serve)
     serve.set_defaults(run=_serve)
 
-    refresh = commands.add_parser("refresh", help="refresh once and print the strip")
-    refresh.add_argument("--config", help="settings file (default: the built-in config)")
+    refresh = _command(commands, "refresh", REFRESH_HELP)
+    refresh.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
     refresh.add_argument("--lang", help="language of the printed strip")
     refresh.set_defaults(run=_refresh)
 
-    fill = commands.add_parser(
-        "backfill", help="fill the rates history from the per-date endpoint, politely"
-    )
-    fill.add_argument("--config", help="settings file (default: the built-in config)")
+    fill = _command(commands, "backfill", BACKFILL_HELP)
+    fill.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
     fill.add_argument("--days", type=_positive, default=30, help="days back (default: 30)")
     fill.set_defaults(run=_backfill)
 
-    reload = commands.add_parser(
-        "reload", help="make a running service reload its settings (or send it SIGHUP)"
-    )
+    reload = _command(commands, "reload", RELOAD_HELP)
     reload.add_argument("--pid-file", required=True, help="the file given to `serve --pid-file`")
     reload.add_argument(
         "--wait", type=_seconds, default=RELOAD_WAIT, metavar="SECONDS",
@@ -365,27 +505,38 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     reload.set_defaults(run=_reload)
 
-    convert = commands.add_parser(
-        "convert", help="convert an amount between two currencies at the official rates"
-    )
+    convert = _command(commands, "convert", CONVERT_HELP)
     convert.add_argument("amount", help="e.g. 100 or 12.50")
     convert.add_argument("source", metavar="FROM", help="a currency code, e.g. USD")
     convert.add_argument("target", metavar="TO", help="a currency code, e.g. KZT")
     convert.add_argument("--date", metavar="YYYY-MM-DD", help="the rates of this date")
-    convert.add_argument("--config", help="settings file (default: the built-in config)")
+    convert.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
     convert.add_argument("--url", help="ask the service at this URL instead of the cache")
     convert.add_argument("--json", action="store_true", help="print the answer as JSON")
     convert.set_defaults(run=_convert)
 
-    check = commands.add_parser("check-config", help="validate a settings file")
-    check.add_argument("config", metavar="FILE")
+    check = _command(commands, "check-config", CHECK_HELP)
+    check.add_argument("config", metavar="FILE", nargs="?", help=f"default: ${CONFIG_ENV}")
     check.set_defaults(run=_check_config)
+
+    example.register(commands)
+    export_command.register(commands)
     return parser
+
+
+def _config_from_environment(args: argparse.Namespace) -> None:
+    """``--config`` (or check-config's FILE) when given, else ``$TICKER_CONFIG`` if set."""
+    if hasattr(args, "config") and args.config is None:
+        args.config = os.environ.get(CONFIG_ENV) or None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``ticker`` command; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _config_from_environment(args)
+    if args.command == "check-config" and args.config is None:
+        parser.error(f"check-config needs FILE or ${CONFIG_ENV}")
     configure_logging("debug" if args.verbose else "info", "text")
     try:
         status: int = args.run(args)

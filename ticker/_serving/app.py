@@ -29,14 +29,17 @@ from ticker._config import LiveSettings, Settings
 from ticker._data.cache import Store, open_store
 from ticker._data.history import History, HistoryObserver
 from ticker._data.leader import RESTAMP_EVERY, Leadership
-from ticker._data.refresh import Refresher, RefreshJobs, utc_now
+from ticker._data.refresh import Refresher, RefreshJobs, RefreshObserver, utc_now
 from ticker._exceptions import ListenError
+from ticker._models import DataKind
 from ticker._serving.answers import Answers
 from ticker._serving.catalogue import BY_PATH
 from ticker._serving.connections import LISTEN_BACKLOG, Connections
 from ticker._serving.convert_routes import add_convert
 from ticker._serving.drawing import DRAWER_KEY, Drawer, image_answer
+from ticker._serving.export import EXPORTER_KEY
 from ticker._serving.history_routes import add_history
+from ticker._serving.landing import add_landing
 from ticker._serving.metrics import Metrics
 from ticker._serving.offload import ChildRefresher, ChildRenderer
 from ticker._serving.openapi import add_openapi, default_endpoints, register
@@ -99,17 +102,53 @@ async def _own_renderer(app: web.Application) -> AsyncIterator[None]:
     await asyncio.to_thread(renderer.close)
 
 
+class FirstContact(RefreshObserver):
+    """Says once, at ERROR, that every configured source failed at its first try.
+
+    The retries and failures are logged as they happen (INFO, WARNING); this is the
+    one line that says what it means and what to do, above all with no network.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.waiting = {("rates", entry.label) for entry in settings.rates.sources} | {
+            ("weather", entry.label) for entry in settings.weather.sources
+        }
+        self.errors: dict[tuple[str, str], str] = {}
+        self.said = False
+
+    def fetched(
+        self, kind: DataKind, source: str, *, error: str | None, items: int, seconds: float
+    ) -> None:
+        """A source's first answer decides: one success and nothing is said."""
+        if self.said or not self.waiting:
+            return
+        if error is None:
+            self.waiting = set()
+            return
+        self.errors.setdefault((kind, source), error)
+        if self.waiting <= self.errors.keys():
+            self.said = True
+            names = ", ".join(sorted({name for _, name in self.waiting}))
+            log.error(
+                "every source failed (%s), the strip has no values: check the network and the"
+                " sources' url; to try ticker without network, serve the example values:"
+                " ticker serve --config examples/offline.yaml (`ticker example offline` writes"
+                " that file). First error: %s", names, next(iter(self.errors.values())),
+            )  # fmt: skip
+
+
 async def _keep_fresh(app: web.Application) -> AsyncIterator[None]:
     """Own the upstream HTTP session and, while this process leads, the refresh jobs."""
     live = app[LIVE_KEY]
+    first_contact = FirstContact(live.current)
     async with aiohttp.ClientSession(
         headers={"User-Agent": USER_AGENT}, timeout=aiohttp.ClientTimeout(total=60)
     ) as session:
         refresher: RefreshJobs
         if OFFLOAD_KEY in app:  # the refresh runs in a child process; metrics hear it here
-            refresher = ChildRefresher(live.current, observers=[app[METRICS_KEY]])
+            refresher = ChildRefresher(live.current, observers=[app[METRICS_KEY], first_contact])
         else:
-            observers = [app[METRICS_KEY], HistoryObserver(app[HISTORY_STORE_KEY])]
+            observers = [app[METRICS_KEY], HistoryObserver(app[HISTORY_STORE_KEY]), first_contact]
             refresher = Refresher(
                 live.current, app[SOURCES_KEY], app[STORE_KEY], session, observers=observers
             )
@@ -180,6 +219,11 @@ async def _watch_snapshots(app: web.Application) -> AsyncIterator[None]:
 
     async def render() -> None:
         failing = holder.problem is not None
+        # `ticker serve --export DIR` (ticker._serving.export): the next snapshot renders
+        # every exported variant, and each new snapshot is written out once served.
+        exporter = app.get(EXPORTER_KEY)
+        if exporter is not None:
+            exporter.want(holder.current)
         try:
             await _render(app)
         except Exception as exc:
@@ -200,6 +244,8 @@ async def _watch_snapshots(app: web.Application) -> AsyncIterator[None]:
             await _age(app, failing=holder.problem is not None)
         except Exception as exc:  # the child's trouble: the next look tries again
             log.debug("cannot render the last snapshot again: %s", exc)
+        if exporter is not None:
+            exporter.offer(holder.current)
 
     await render()
 
@@ -267,6 +313,7 @@ def create_app(
     live.subscribe(lambda new: setattr(history, "settings", new.history))
     add_history(app, history, live=live, clock=clock)
     add_convert(app)
+    add_landing(app)
     add_openapi(app, live, default_endpoints())
     register(app, *OPERATIONS_ENDPOINTS)
     holder = app[SNAPSHOTS_KEY] = SnapshotHolder(

@@ -51,7 +51,8 @@ from ticker._serving.responses import (
     refuse_parameters,
     security_headers,
 )
-from ticker._strip.docs_page import render_docs
+from ticker._strip.docs_page import render_docs, with_examples
+from ticker._strip.landing_page import service_address
 from ticker._version import __version__
 from ticker._wire import ErrorBody, HealthBody
 
@@ -103,6 +104,9 @@ class Parameter:
     schema: SchemaOf = field(default_factory=lambda: STRING)
     required: bool = False
     in_: Literal["query", "path", "header"] = "query"
+    #: A value for the docs' example request (a required one without it gets one made
+    #: from its schema, :func:`~ticker._strip.docs_page.with_examples`).
+    example: object | Callable[[Settings], object] | None = None
 
     def __post_init__(self) -> None:
         if self.in_ == "path" and not self.required:
@@ -128,6 +132,8 @@ class Response:
     media_type: str = "application/json"
     schema: Mapping[str, Any] | None = None
     headers: tuple[Header, ...] = ()
+    #: An example body (a JSON one without it gets one made from its schema).
+    example: object | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +202,7 @@ LANG = Parameter(
     "The strip's language by its tag (the settings' key too, any case); without it,"
     " Accept-Language decides, else the first configured.",
     lambda settings: language_schema(settings.languages),
+    example=lambda settings: language_tag(settings.default_language),
 )
 THEME = Parameter(
     "theme",
@@ -316,13 +323,17 @@ def _operation_id(path: str) -> str:
 def _parameter(parameter: Parameter, settings: Settings) -> dict[str, Any]:
     schema = parameter.schema(settings) if callable(parameter.schema) else parameter.schema
     description = parameter.description
-    return {
+    described = {
         "name": parameter.name,
         "in": parameter.in_,
         "description": description(settings) if callable(description) else description,
         "required": parameter.required,
         "schema": dict(schema),
     }
+    example = parameter.example(settings) if callable(parameter.example) else parameter.example
+    if example is not None:
+        described["example"] = example
+    return described
 
 
 def _response(response: Response, refs: Mapping[type[BaseModel], Any]) -> dict[str, Any]:
@@ -340,6 +351,8 @@ def _response(response: Response, refs: Mapping[type[BaseModel], Any]) -> dict[s
         described["content"] = {response.media_type: {"schema": refs[response.model]}}
     elif response.schema is not None:
         described["content"] = {response.media_type: {"schema": dict(response.schema)}}
+    if response.example is not None and "content" in described:
+        described["content"][response.media_type]["example"] = response.example
     return described
 
 
@@ -396,7 +409,7 @@ def openapi_document(
     models = tuple(_models(endpoints))
     refs, shared = _schemas(models)
     schemas = copy.deepcopy(shared)  # the document is the caller's to change
-    return {
+    document = {
         "openapi": OPENAPI_VERSION,
         "info": {
             "title": "ticker",
@@ -424,6 +437,7 @@ def openapi_document(
             },
         },
     }
+    return with_examples(document)
 
 
 # --- the docs page -------------------------------------------------------------------------
@@ -513,7 +527,7 @@ def republish(app: web.Application, settings: Settings) -> dict[str, Any]:
     endpoints: list[Endpoint] = app[ENDPOINTS_KEY]
     document = openapi_document(settings, endpoints, version=__version__)
     text = escape_json(json.dumps(document, ensure_ascii=False, indent=1).encode())
-    docs = render_docs(document)
+    docs = render_docs(document, base=service_address(settings.server))
     pages.by_name = {
         "openapi.json": _Page.of(text, "application/json", settings, page=False),
         "docs": _Page.of(docs.encode(), "text/html; charset=utf-8", settings, page=True),
