@@ -23,7 +23,7 @@ def test_all_is_sorted_and_complete():
 def test_package_is_typed():
     """py.typed ships, so users' type checkers read our hints."""
     assert (ROOT / "ticker" / "py.typed").is_file()
-    assert (ROOT / "adapters" / "py.typed").is_file()
+    assert (ROOT / "ticker_adapters" / "py.typed").is_file()
 
 
 def test_examples_use_public_names_only():
@@ -46,4 +46,4 @@ def test_core_never_imports_a_concrete_adapter():
                 names = [node.module or ""]
             elif isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
-            assert not any(n.split(".")[0] == "adapters" for n in names), module.name
+            assert not any(n.split(".")[0] == "ticker_adapters" for n in names), module.name

@@ -414,8 +414,8 @@ class ParsedRates(FakeRates):
     """A rates source that parses fixed bytes with the real National Bank adapter."""
 
     def __init__(self, body: bytes):
-        from adapters.nbk import NbkRates
         from ticker import SourceSettings
+        from ticker_adapters.nbk import NbkRates
 
         super().__init__("nbk")
         self.adapter = NbkRates(SourceSettings(adapter="nbk"))

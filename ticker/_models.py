@@ -20,12 +20,21 @@ A reading's details (apparent temperature, wind, humidity, daylight, tomorrow's
 forecast) are bounded in the same way, but an upstream's bad detail costs only that
 detail: :meth:`Weather.with_details` leaves it out (``None``) and keeps the reading.
 Every detail defaults to ``None``, so a reading cached before they existed still loads.
+
+A bank's business days (:class:`Calendar`) leave out its country's public holidays,
+taken from the ``holidays`` package (python-holidays): it is maintained by a team
+that follows each government's decrees, including the days off Kazakhstan, Russia,
+Uzbekistan and Kyrgyzstan move by decree every year, which no fixed table written
+here could follow; it covers all five countries of our banks, has no dependency
+beyond ``python-dateutil``, and works offline.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
+import functools
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -60,12 +69,15 @@ __all__ = [
     "DayForecast",
     "DecimalBounds",
     "Direction",
+    "PublicationWindow",
     "Rate",
     "RateList",
     "Skipped",
     "Weather",
     "date_problem",
+    "holiday_countries",
     "out_of_bounds",
+    "public_holidays",
 ]
 
 
@@ -183,20 +195,57 @@ Quant = Annotated[int, AfterValidator(_power_of_ten)]
 Day = Annotated[dt.date, AfterValidator(_not_too_old)]
 
 
+#: How far a calendar looks for a business day: past the longest run of days off
+#: a country declares (Russia's New Year holidays are ten days with the weekends).
+_MAX_DAYS_OFF = 60
+
+
+@functools.lru_cache(maxsize=64)
+def public_holidays(country: str, year: int) -> frozenset[dt.date]:
+    """The public holidays and decreed days off of ``country`` in ``year``.
+
+    From the ``holidays`` package, imported here on first use: it costs a third of
+    a second, which a program that only reads the strip through the client never pays.
+    """
+    import holidays  # here, not at the top: see the docstring
+
+    try:
+        return frozenset(holidays.country_holidays(country, years=year))
+    except NotImplementedError:  # a country the package does not know has none
+        return frozenset()
+
+
+def holiday_countries() -> frozenset[str]:
+    """The ISO 3166 codes of the countries whose public holidays are known."""
+    import holidays  # lazily, as in public_holidays
+
+    return frozenset(holidays.list_supported_countries())
+
+
 @dataclass(frozen=True)
 class Calendar:
-    """Where and for which weekdays a rates source publishes.
+    """Where and for which days a rates source publishes.
 
     Its rates are dated in ``zone``'s calendar, one publication for each of the
-    ``weekdays`` (Monday is 0); on the other days the last one stays current.
+    ``weekdays`` (Monday is 0) that is no public holiday of ``country``; on the
+    other days the last one stays current.  A bank that dates its rates the day
+    after it sets them (the Bank of Russia sets Friday's for Saturday) says so with
+    ``set_days_before``: a publication dated D is set that many days before, and a
+    holiday then means none dated D.  Without ``country``, weekdays alone count.
     """
 
     zone: str = "Asia/Almaty"
     weekdays: frozenset[int] = frozenset(range(5))
+    country: str | None = None
+    set_days_before: int = 0
 
     def __post_init__(self) -> None:
         if not self.weekdays or not self.weekdays <= frozenset(range(7)):
             raise ValueError(f"weekdays must be some of 0..6, got {sorted(self.weekdays)}")
+        if not 0 <= self.set_days_before <= 7:
+            raise ValueError(f"set_days_before must be 0..7, got {self.set_days_before}")
+        if self.country is not None and not (len(self.country) == 2 and self.country.isupper()):
+            raise ValueError(f"country must be an ISO 3166 code such as KZ, got {self.country!r}")
         zoneinfo.ZoneInfo(self.zone)  # an unknown zone fails here, not at the first render
 
     @property
@@ -208,16 +257,64 @@ class Calendar:
         """The date at ``now`` in the source's calendar."""
         return now.astimezone(self.tz).date()
 
+    def with_country(self, country: str | None) -> Calendar:
+        """The same calendar with the public holidays of ``country`` (None: weekdays only)."""
+        return dataclasses.replace(self, country=country)
+
+    def is_holiday(self, day: dt.date) -> bool:
+        """Whether ``day`` is a public holiday or decreed day off of the calendar's country."""
+        return self.country is not None and day in public_holidays(self.country, day.year)
+
+    def publishes_for(self, day: dt.date) -> bool:
+        """Whether the source publishes rates dated ``day``."""
+        set_on = day - dt.timedelta(days=self.set_days_before)
+        return day.weekday() in self.weekdays and not self.is_holiday(set_on)
+
+    def works_on(self, day: dt.date) -> bool:
+        """Whether the source sets rates on ``day`` (its business day), to be dated later."""
+        return self.publishes_for(day + dt.timedelta(days=self.set_days_before))
+
     def last_publication_before(self, day: dt.date) -> dt.date:
         """The last date before ``day`` the source publishes for."""
         previous = day - dt.timedelta(days=1)
-        while previous.weekday() not in self.weekdays:
+        for _ in range(_MAX_DAYS_OFF):
+            if self.publishes_for(previous):
+                return previous
             previous -= dt.timedelta(days=1)
-        return previous
+        return previous  # a country of only days off: past two months, any date is due
+
+
+@dataclass(frozen=True)
+class PublicationWindow:
+    """When, on its business days, a source's next publication appears (local times).
+
+    ``opens`` is when the bank sets the rates, ``closes`` when they are surely out;
+    both are wall-clock times of the source's calendar, on one day.
+    """
+
+    opens: dt.time
+    closes: dt.time
+
+    def __post_init__(self) -> None:
+        if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
+            raise ValueError("a publication window is written in local times, with no zone")
+        if not self.opens < self.closes:
+            raise ValueError(f"the window opens at {self.opens} but closes at {self.closes}")
+
+    @property
+    def length(self) -> dt.timedelta:
+        """How long the window is open (on a day with no clock change)."""
+        day = dt.date(2000, 1, 1)
+        return dt.datetime.combine(day, self.closes) - dt.datetime.combine(day, self.opens)
+
+    def on(self, day: dt.date, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+        """The window of ``day`` in ``zone``, as aware UTC instants."""
+        opens = dt.datetime.combine(day, self.opens, zone).astimezone(dt.UTC)
+        return opens, dt.datetime.combine(day, self.closes, zone).astimezone(dt.UTC)
 
 
 #: The National Bank of Kazakhstan's calendar, and that of a source that names none.
-KAZAKHSTAN = Calendar()
+KAZAKHSTAN = Calendar("Asia/Almaty", country="KZ")
 
 
 class Direction(StrEnum):

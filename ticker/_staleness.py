@@ -3,8 +3,12 @@
 * A value is stale once 1.5 refresh intervals passed without a refresh (half an
   interval of slack covers the scheduler's jitter and a slow upstream).
 * Rates follow their bank's publication calendar (the source's
-  :class:`~ticker.sources.Calendar`: its zone and the weekdays it publishes for), so
-  Friday's rate shown on Saturday or Monday morning is current.
+  :class:`~ticker.sources.Calendar`: its zone, the weekdays it publishes for and its
+  country's public holidays, or those of ``rates.holidays``): a rate is stale only
+  once it is dated before the last business day, so Friday's rate shown on Saturday,
+  on a holiday Monday or on the Tuesday after it is current.  The holidays come from
+  the maintained ``holidays`` package (see :mod:`ticker._models`), which follows the
+  days off each government moves by decree; no table of ours could.
 * A city's range is for its local day: after local midnight it is stale.
 * Past ``max_age`` a value is hidden (the strip shows it missing).
 
@@ -105,8 +109,8 @@ def rate_staleness(
     if overdue(age, settings.refresh):
         return not_refreshed(age)
     # Rates follow their bank's publication calendar: a bank publishes for business
-    # days, so Friday's rate shown on Saturday or Monday morning is current.
-    calendar = calendar_of(settings.sources, rate.source)
+    # days, so Friday's rate shown on Saturday or a holiday Monday is current.
+    calendar = calendar_of(settings.sources, rate.source, holidays=settings.holidays)
     expected = calendar.last_publication_before(calendar.today(now))
     if rate.date < expected:
         values = {"dated": rate.date, "expected": expected}

@@ -4,7 +4,7 @@ An adapter is a class registered under a name in the entry-point group of its da
 kind, ``ticker.rates`` or ``ticker.weather``::
 
     [project.entry-points."ticker.rates"]
-    nbk = "adapters.nbk:NbkRates"
+    nbk = "ticker_adapters.nbk:NbkRates"
 
 The core never imports a concrete adapter: it looks the class up by the ``adapter:``
 name of a config entry and builds it with that entry, ``cls(settings)``.  A
@@ -14,8 +14,14 @@ wrong; it does no I/O.
 
 A rates adapter says which currency it publishes in, ``base`` (``KZT`` for the
 National Bank of Kazakhstan, ``RUB`` for the Bank of Russia), and the calendar its
-rates are dated in, ``calendar`` (a :class:`Calendar`: the zone and the weekdays it
-publishes for; Asia/Almaty, Monday to Friday when it names none).  It returns rates
+rates are dated in, ``calendar`` (a :class:`Calendar`: the zone, the weekdays it
+publishes for and the country whose public holidays it keeps; Asia/Almaty, Monday to
+Friday, no holidays when it names none; the settings' ``rates.holidays`` puts another
+country's in their place).  It may declare ``publication_window``, a
+:class:`PublicationWindow`: when, on its business days, its next publication
+appears (the National Bank of Kazakhstan's, 15:30 to 18:30 in Asia/Almaty); the
+refresh schedule polls it more often then (``rates.watch``).  None, or no attribute,
+means the time is unknown, and the refresh interval alone applies.  It returns rates
 in its own base, with the bank's own change where the bank publishes one; the core
 crosses them into the site's ``rates.base`` (:func:`ticker._rates.cross_into`) and
 computes a change the bank does not publish from the publication it stored before.
@@ -52,7 +58,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib.metadata import entry_points
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -74,6 +80,7 @@ from ticker._models import (
     PUBLISHED_DIGITS,
     Attribution,
     Calendar,
+    PublicationWindow,
     Rate,
     RateList,
     Skipped,
@@ -91,6 +98,7 @@ __all__ = [
     "DatedRatesSource",
     "Fetcher",
     "NoOptions",
+    "PublicationWindow",
     "RateList",
     "RatesSource",
     "Skipped",
@@ -105,6 +113,7 @@ __all__ = [
     "join_url",
     "json_object",
     "load_adapter",
+    "publication_window_of",
 ]
 
 _GROUPS: Mapping[DataKind, str] = {"rates": "ticker.rates", "weather": "ticker.weather"}
@@ -118,7 +127,7 @@ class RatesSource(Protocol):
     name: str
     #: The currency every rate it returns is in (``Rate.base``).
     base: str
-    #: The zone its dates are in and the weekdays it publishes for.
+    #: The zone its dates are in, the weekdays it publishes for, its country's holidays.
     calendar: Calendar
 
     async def fetch(self, session: aiohttp.ClientSession, currencies: Sequence[str]) -> list[Rate]:
@@ -257,16 +266,27 @@ def _build_kind(
     return built
 
 
-def calendar_of(entries: Sequence[SourceSettings], source: str) -> Calendar:
+def calendar_of(
+    entries: Sequence[SourceSettings],
+    source: str,
+    *,
+    holidays: str | Literal[False] | None = None,
+) -> Calendar:
     """The calendar of the configured rates source labelled ``source``.
 
     A source no longer configured, an editor's pin, or an adapter that names none
     has the National Bank of Kazakhstan's (:data:`~ticker._models.KAZAKHSTAN`).
+    ``holidays`` is the settings' ``rates.holidays``: a country whose public holidays
+    replace the adapter's, ``False`` for none, ``None`` to keep the adapter's.
     """
+    calendar = KAZAKHSTAN
     for entry in entries:
         if entry.label == source:
-            return _adapter_calendar(entry.adapter)
-    return KAZAKHSTAN
+            calendar = _adapter_calendar(entry.adapter)
+            break
+    if holidays is None:
+        return calendar
+    return calendar.with_country(holidays or None)
 
 
 @functools.cache
@@ -277,6 +297,17 @@ def _adapter_calendar(adapter: str) -> Calendar:
         return KAZAKHSTAN
     calendar = getattr(cls, "calendar", KAZAKHSTAN)
     return calendar if isinstance(calendar, Calendar) else KAZAKHSTAN
+
+
+@functools.cache
+def publication_window_of(adapter: str) -> PublicationWindow | None:
+    """The publication window the rates adapter named ``adapter`` declares, if any."""
+    try:
+        cls = load_adapter("rates", adapter)
+    except (KeyError, ImportError):  # building the sources says so
+        return None
+    window = getattr(cls, "publication_window", None)
+    return window if isinstance(window, PublicationWindow) else None
 
 
 class Credit(Attribution):

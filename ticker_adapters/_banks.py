@@ -7,7 +7,7 @@ XML root of the expected tag; a date checked against the window of
 and matched to a pattern before :class:`~decimal.Decimal` reads them; one rate per
 entry, whose problem costs that entry alone and is named by its code; a code listed
 twice used neither time.  That way is written here once, so a bound or a message
-fixed for one bank holds for all of them.  Adapter-private, like :mod:`adapters._wmo`.
+fixed for one bank holds for all of them.  Adapter-private, like :mod:`ticker_adapters._wmo`.
 """
 
 from __future__ import annotations

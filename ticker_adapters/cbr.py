@@ -34,9 +34,9 @@ from typing import ClassVar
 import aiohttp
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from adapters._banks import DECIMAL_COMMA, coded, document_date, entry_rates, xml_root
 from ticker import Rate, SourceSettings
-from ticker.sources import Calendar, Fetcher, RateList, join_url
+from ticker.sources import Calendar, Fetcher, PublicationWindow, RateList, join_url
+from ticker_adapters._banks import DECIMAL_COMMA, coded, document_date, entry_rates, xml_root
 
 __all__ = ["DEFAULT_URL", "XML_DAILY_PATH", "CbrRates"]
 
@@ -66,8 +66,17 @@ class CbrRates:
     #: Every rate is in Russian roubles.
     base: ClassVar[str] = "RUB"
     #: Moscow's calendar; its documents are dated Tuesday to Saturday (Saturday's
-    #: covers Sunday and Monday), so Saturday's rate is the one due on Monday.
-    calendar: ClassVar[Calendar] = Calendar("Europe/Moscow", frozenset({1, 2, 3, 4, 5}))
+    #: covers Sunday and Monday), so Saturday's rate is the one due on Monday.  Each
+    #: is set the working day before: after a Russian public holiday there is none.
+    calendar: ClassVar[Calendar] = Calendar(
+        "Europe/Moscow", frozenset({1, 2, 3, 4, 5}), country="RU", set_days_before=1
+    )
+    #: The rates are set as of 15:30 Moscow time since 25 April 2022 (the bank's press
+    #: release, https://cbr.ru/eng/press/pr/?id=35932) for the next day, and appear
+    #: later that afternoon: the window opens at 15:30 and is watched for three hours.
+    publication_window: ClassVar[PublicationWindow] = PublicationWindow(
+        dt.time(15, 30), dt.time(18, 30)
+    )
     #: The credit its terms ask for wherever the data is shown.
     credit: ClassVar[tuple[str, str]] = ("Rates: Bank of Russia", "https://www.cbr.ru/")
     #: The same credit in the strip's other languages (Kazakh scripts from ``kk``).

@@ -34,7 +34,9 @@ from typing import Any, ClassVar
 
 import aiohttp
 
-from adapters._banks import (
+from ticker import Direction, Rate, SourceSettings, UpstreamFormatError
+from ticker.sources import Calendar, Fetcher, NoOptions, PublicationWindow, RateList, join_url
+from ticker_adapters._banks import (
     CODE,
     DECIMAL_POINT,
     MAX_NUMBER_CHARACTERS,
@@ -46,8 +48,6 @@ from adapters._banks import (
     read_date,
     shown,
 )
-from ticker import Direction, Rate, SourceSettings, UpstreamFormatError
-from ticker.sources import Calendar, Fetcher, NoOptions, RateList, join_url
 
 __all__ = ["DATED_PATH", "DEFAULT_URL", "LATEST_PATH", "MAX_TEXT_CHARACTERS", "CbuRates"]
 
@@ -68,8 +68,15 @@ class CbuRates:
 
     #: Every rate is in Uzbek soum.
     base: ClassVar[str] = "UZS"
-    #: The bank dates its rates in Tashkent's calendar, for business days.
-    calendar: ClassVar[Calendar] = Calendar("Asia/Tashkent")
+    #: The bank dates its rates in Tashkent's calendar, for business days: Monday to
+    #: Friday but Uzbekistan's public holidays.
+    calendar: ClassVar[Calendar] = Calendar("Asia/Tashkent", country="UZ")
+    #: The next day's rates are reported to appear around 17:00-18:00 Tashkent time
+    #: (upstream-formats.md section 8, "Publication"; UNVERIFIED by the bank): the
+    #: window spans that hour and one more.
+    publication_window: ClassVar[PublicationWindow] = PublicationWindow(
+        dt.time(17, 0), dt.time(19, 0)
+    )
     #: The credit its terms ask for wherever the data is shown.
     credit: ClassVar[tuple[str, str]] = (
         "Official rates: Central Bank of the Republic of Uzbekistan",

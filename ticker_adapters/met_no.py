@@ -38,9 +38,9 @@ from typing import Any, ClassVar
 import aiohttp
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from adapters._wmo import MET_SYMBOLS
 from ticker import City, ConfigError, SourceSettings, UpstreamFormatError, Weather
 from ticker.sources import Fetcher, NoOptions, date_problem, describe, join_url, json_object
+from ticker_adapters._wmo import MET_SYMBOLS
 
 __all__ = ["DEFAULT_URL", "FORECAST_PATH", "MetNoWeather"]
 

@@ -26,7 +26,17 @@ from xml.etree.ElementTree import Element
 
 import aiohttp
 
-from adapters._banks import (
+from ticker import Direction, Rate, SourceSettings, UpstreamFormatError
+from ticker.sources import (
+    Calendar,
+    Fetcher,
+    NoOptions,
+    PublicationWindow,
+    RateList,
+    Skipped,
+    join_url,
+)
+from ticker_adapters._banks import (
     CODE,
     MAX_NUMBER_CHARACTERS,
     format_errors,
@@ -35,8 +45,6 @@ from adapters._banks import (
     safe_xml,
     shown,
 )
-from ticker import Direction, Rate, SourceSettings, UpstreamFormatError
-from ticker.sources import Calendar, Fetcher, NoOptions, RateList, Skipped, join_url
 
 __all__ = [
     "DATED_PATH",
@@ -63,8 +71,15 @@ class NbkRates:
 
     #: Every rate is in tenge.
     base: ClassVar[str] = "KZT"
-    #: The bank dates its rates in Astana's calendar, for business days.
-    calendar: ClassVar[Calendar] = Calendar("Asia/Almaty")
+    #: The bank dates its rates in Astana's calendar, for business days: Monday to
+    #: Friday but Kazakhstan's public holidays.
+    calendar: ClassVar[Calendar] = Calendar("Asia/Almaty", country="KZ")
+    #: The USD rate is fixed at 15:30 Astana time for the next business day (NBK FAQ,
+    #: upstream-formats.md section 1, "Schedule"); the next date's rates appear in the
+    #: late afternoon, so the window is watched until 18:30.
+    publication_window: ClassVar[PublicationWindow] = PublicationWindow(
+        dt.time(15, 30), dt.time(18, 30)
+    )
 
     #: The credit its terms ask for wherever the data is shown.
     credit: ClassVar[tuple[str, str]] = (

@@ -38,7 +38,17 @@ from typing import ClassVar
 
 import aiohttp
 
-from adapters._banks import (
+from ticker import Rate, SourceSettings, UpstreamError
+from ticker.sources import (
+    Calendar,
+    Fetcher,
+    NoOptions,
+    PublicationWindow,
+    RateList,
+    Skipped,
+    join_url,
+)
+from ticker_adapters._banks import (
     DECIMAL_COMMA,
     MAX_NUMBER_CHARACTERS,
     coded,
@@ -46,8 +56,6 @@ from adapters._banks import (
     entry_rates,
     xml_root,
 )
-from ticker import Rate, SourceSettings, UpstreamError
-from ticker.sources import Calendar, Fetcher, NoOptions, RateList, Skipped, join_url
 
 __all__ = ["DAILY_PATH", "DEFAULT_URL", "MAX_NUMBER_CHARACTERS", "WEEKLY_PATH", "NbkrRates"]
 
@@ -61,8 +69,17 @@ class NbkrRates:
 
     #: Every rate is in Kyrgyz som.
     base: ClassVar[str] = "KGS"
-    #: The bank dates its rates in Bishkek's calendar, for business days.
-    calendar: ClassVar[Calendar] = Calendar("Asia/Bishkek")
+    #: The bank dates its rates in Bishkek's calendar, for business days: Monday to
+    #: Friday but Kyrgyzstan's public holidays.
+    calendar: ClassVar[Calendar] = Calendar("Asia/Bishkek", country="KG")
+    #: The official rates are determined on trading days from 15:00 to 15:30 Bishkek
+    #: time (the National Statistical Committee's metadata of the series,
+    #: https://www.stat.gov.kg/nsdp/stat.files/SSRD/METADATA/External/EXCHANGE/sm/index.htm)
+    #: and the evening's file is dated the next day (upstream-formats.md section 9):
+    #: the window opens at 15:30 and is watched for three hours.
+    publication_window: ClassVar[PublicationWindow] = PublicationWindow(
+        dt.time(15, 30), dt.time(18, 30)
+    )
     #: The credit its terms ask for wherever the data is shown.
     credit: ClassVar[tuple[str, str]] = (
         "Official rates: National Bank of the Kyrgyz Republic",

@@ -28,7 +28,9 @@ from typing import ClassVar
 
 import aiohttp
 
-from adapters._banks import (
+from ticker import Rate, SourceSettings
+from ticker.sources import Calendar, Fetcher, NoOptions, RateList, join_url
+from ticker_adapters._banks import (
     DECIMAL_POINT,
     MAX_NUMBER_CHARACTERS,
     coded,
@@ -36,8 +38,6 @@ from adapters._banks import (
     entry_rates,
     xml_root,
 )
-from ticker import Rate, SourceSettings
-from ticker.sources import Calendar, Fetcher, NoOptions, RateList, join_url
 
 __all__ = ["DEFAULT_URL", "EXPORT_PATH", "MAX_NUMBER_CHARACTERS", "NbtRates"]
 
@@ -50,8 +50,11 @@ class NbtRates:
 
     #: Every rate is in Tajik somoni.
     base: ClassVar[str] = "TJS"
-    #: The bank dates its rates in Dushanbe's calendar, for business days.
-    calendar: ClassVar[Calendar] = Calendar("Asia/Dushanbe")
+    #: The bank dates its rates in Dushanbe's calendar, for business days: Monday to
+    #: Friday but Tajikistan's public holidays.  No publication window: the bank
+    #: sets each day's rates that day ("today", in its announcements), at a time it
+    #: does not document (upstream-formats.md section 10 gives none).
+    calendar: ClassVar[Calendar] = Calendar("Asia/Dushanbe", country="TJ")
     #: The credit its terms ask for wherever the data is shown.
     credit: ClassVar[tuple[str, str]] = (
         "Official rates: National Bank of Tajikistan",

@@ -32,9 +32,9 @@ from typing import Any, ClassVar
 import aiohttp
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from adapters._wmo import OWM_CONDITIONS
 from ticker import City, ConfigError, SourceSettings, UpstreamFormatError, Weather
 from ticker.sources import Fetcher, NoOptions, date_problem, describe, join_url, json_object
+from ticker_adapters._wmo import OWM_CONDITIONS
 
 __all__ = ["CURRENT_PATH", "DEFAULT_URL", "OpenWeatherMapWeather"]
 

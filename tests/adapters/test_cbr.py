@@ -12,11 +12,11 @@ from aiohttp import web
 from defusedxml import DefusedXmlException
 from pydantic import ValidationError
 
-from adapters.cbr import CbrRates
 from ticker import SourceSettings, UpstreamFormatError, UpstreamUnavailable
 from ticker._rates import CROSS_CONTEXT, cross_into
 from ticker._strip.build import format_published
 from ticker.sources import Calendar, RatesSource
+from ticker_adapters.cbr import CbrRates
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FETCHED_AT = dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.UTC)
@@ -172,7 +172,7 @@ def test_base_and_calendar():
     """The adapter publishes in RUB and dates in Moscow's calendar, Tuesday to Saturday."""
     cbr = CbrRates(SourceSettings(adapter="cbr"))
     assert isinstance(cbr, RatesSource)
-    moscow = Calendar("Europe/Moscow", frozenset({1, 2, 3, 4, 5}))
+    moscow = Calendar("Europe/Moscow", frozenset({1, 2, 3, 4, 5}), "RU", set_days_before=1)
     assert (cbr.base, cbr.calendar) == ("RUB", moscow)
     # On Monday the rate due is Saturday's (it covers Sunday and Monday).
     assert moscow.last_publication_before(dt.date(2026, 11, 30)) == dt.date(2026, 11, 28)

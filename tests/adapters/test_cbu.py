@@ -11,10 +11,10 @@ import pytest
 from aiohttp import web
 from pydantic import ValidationError
 
-from adapters.cbu import CbuRates
 from ticker import Direction, SourceSettings, UpstreamFormatError, UpstreamUnavailable
 from ticker._rates import CROSS_CONTEXT, cross_into
 from ticker.sources import Calendar, DatedRatesSource
+from ticker_adapters.cbu import CbuRates
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 #: 10:00 in Tashkent (UTC+5).
@@ -404,7 +404,7 @@ def test_base_calendar_and_credit():
     """The adapter publishes in UZS, dates in Tashkent Monday to Friday, credits in 8 languages."""
     cbu = CbuRates(SourceSettings(adapter="cbu"))
     assert isinstance(cbu, DatedRatesSource)
-    assert (cbu.base, cbu.calendar) == ("UZS", Calendar("Asia/Tashkent", frozenset(range(5))))
+    assert (cbu.base, cbu.calendar) == ("UZS", Calendar("Asia/Tashkent", frozenset(range(5)), "UZ"))
     assert set(cbu.credit_texts) == {"ru", "kk", "zh", "uz", "uz-Latn", "ky", "tg"}
     assert cbu.credit[1] == "https://cbu.uz/"
 

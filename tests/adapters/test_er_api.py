@@ -11,11 +11,11 @@ import pytest
 from aiohttp import web
 from pydantic import ValidationError
 
-from adapters.er_api import ErApiRates
 from ticker import SourceSettings, UpstreamFormatError, UpstreamUnavailable
 from ticker._rates import CROSS_CONTEXT, cross_into
 from ticker._strip.build import format_published
 from ticker.sources import Calendar, RatesSource
+from ticker_adapters.er_api import ErApiRates
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FETCHED_AT = dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.UTC)

@@ -11,7 +11,6 @@ import pytest
 from aiohttp import web
 from pydantic import ValidationError
 
-from adapters.met_no import MetNoWeather
 from ticker import (
     City,
     ConfigError,
@@ -22,6 +21,7 @@ from ticker import (
     parse_settings,
 )
 from ticker._models import DayForecast
+from ticker_adapters.met_no import MetNoWeather
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FETCHED_AT = dt.datetime(2026, 11, 28, 14, 30, tzinfo=dt.UTC)

@@ -13,9 +13,9 @@ from aiohttp import web
 from defusedxml import DefusedXmlException
 from pydantic import ValidationError
 
-from adapters.nbk import NbkRates
 from ticker import Direction, SourceSettings, UpstreamFormatError, UpstreamUnavailable
 from ticker.sources import Calendar, DatedRatesSource
+from ticker_adapters.nbk import NbkRates
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FETCHED_AT = dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.UTC)
@@ -357,7 +357,7 @@ def test_base_calendar_and_credit():
     """The adapter publishes in KZT, dates in Astana Monday to Friday, credits in 8 languages."""
     nbk = NbkRates(SourceSettings(adapter="nbk"))
     assert isinstance(nbk, DatedRatesSource)
-    assert (nbk.base, nbk.calendar) == ("KZT", Calendar("Asia/Almaty", frozenset(range(5))))
+    assert (nbk.base, nbk.calendar) == ("KZT", Calendar("Asia/Almaty", frozenset(range(5)), "KZ"))
     assert set(nbk.credit_texts) == {"ru", "kk", "zh", "uz", "uz-Latn", "ky", "tg"}
     assert all(
         rate.base == "KZT"

@@ -12,10 +12,10 @@ from aiohttp import web
 from defusedxml import DefusedXmlException
 from pydantic import ValidationError
 
-from adapters.nbkr import NbkrRates
 from ticker import Direction, SourceSettings, UpstreamFormatError, UpstreamUnavailable
 from ticker._rates import CROSS_CONTEXT, cross_into
 from ticker.sources import Calendar, DatedRatesSource, RatesSource
+from ticker_adapters.nbkr import NbkrRates
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 #: 11:00 in Bishkek (UTC+6).
@@ -344,7 +344,10 @@ def test_base_calendar_and_credit():
     nbkr = NbkrRates(SourceSettings(adapter="nbkr"))
     assert isinstance(nbkr, RatesSource)
     assert not isinstance(nbkr, DatedRatesSource)
-    assert (nbkr.base, nbkr.calendar) == ("KGS", Calendar("Asia/Bishkek", frozenset(range(5))))
+    assert (nbkr.base, nbkr.calendar) == (
+        "KGS",
+        Calendar("Asia/Bishkek", frozenset(range(5)), "KG"),
+    )
     assert set(nbkr.credit_texts) == {"ru", "kk", "zh", "uz", "uz-Latn", "ky", "tg"}
 
 

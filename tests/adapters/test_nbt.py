@@ -12,10 +12,10 @@ from aiohttp import web
 from defusedxml import DefusedXmlException
 from pydantic import ValidationError
 
-from adapters.nbt import NbtRates
 from ticker import Direction, SourceSettings, UpstreamFormatError, UpstreamUnavailable
 from ticker._rates import CROSS_CONTEXT, cross_into
 from ticker.sources import Calendar, DatedRatesSource
+from ticker_adapters.nbt import NbtRates
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 #: 10:00 in Dushanbe (UTC+5).
@@ -288,7 +288,7 @@ def test_base_calendar_and_credit():
     """The adapter publishes in TJS, dates in Dushanbe Monday to Friday, credits in 8 languages."""
     nbt = NbtRates(SourceSettings(adapter="nbt"))
     assert isinstance(nbt, DatedRatesSource)
-    assert (nbt.base, nbt.calendar) == ("TJS", Calendar("Asia/Dushanbe", frozenset(range(5))))
+    assert (nbt.base, nbt.calendar) == ("TJS", Calendar("Asia/Dushanbe", frozenset(range(5)), "TJ"))
     assert set(nbt.credit_texts) == {"ru", "kk", "zh", "uz", "uz-Latn", "ky", "tg"}
 
 

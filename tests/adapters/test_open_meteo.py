@@ -10,9 +10,9 @@ import pytest
 from aiohttp import web
 from pydantic import ValidationError
 
-from adapters.open_meteo import OpenMeteoWeather
 from ticker import City, SourceSettings, UpstreamFormatError, UpstreamUnavailable
 from ticker._models import DayForecast
+from ticker_adapters.open_meteo import OpenMeteoWeather
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FETCHED_AT = dt.datetime(2026, 11, 28, 5, 20, tzinfo=dt.UTC)

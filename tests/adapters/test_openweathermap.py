@@ -11,7 +11,6 @@ import pytest
 from aiohttp import web
 from pydantic import ValidationError
 
-from adapters.openweathermap import OpenWeatherMapWeather
 from ticker import (
     City,
     ConfigError,
@@ -21,6 +20,7 @@ from ticker import (
     build_sources,
     parse_settings,
 )
+from ticker_adapters.openweathermap import OpenWeatherMapWeather
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FETCHED_AT = dt.datetime(2026, 11, 28, 5, 25, tzinfo=dt.UTC)

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from adapters.nbk import NbkRates
-from adapters.open_meteo import OpenMeteoWeather
 from ticker import City, SourceSettings, UpstreamFormatError
 from ticker._models import DayForecast
+from ticker_adapters.nbk import NbkRates
+from ticker_adapters.open_meteo import OpenMeteoWeather
 
 from ._samples import sample, sample_files
 

@@ -12,13 +12,13 @@ from decimal import Decimal
 import pytest
 from defusedxml.ElementTree import fromstring
 
-from adapters.cbr import CbrRates
-from adapters.cbu import CbuRates
-from adapters.nbkr import NbkrRates
-from adapters.nbt import NbtRates
 from ticker import SourceSettings, UpstreamFormatError
 from ticker._rates import CROSS_CONTEXT, cross_into
 from ticker._strip.build import format_published
+from ticker_adapters.cbr import CbrRates
+from ticker_adapters.cbu import CbuRates
+from ticker_adapters.nbkr import NbkrRates
+from ticker_adapters.nbt import NbtRates
 
 from ._samples import sample, sample_files
 

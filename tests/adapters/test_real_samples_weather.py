@@ -11,10 +11,10 @@ import json
 
 import pytest
 
-from adapters.met_no import MetNoWeather
-from adapters.openweathermap import OpenWeatherMapWeather
 from ticker import City, SourceSettings, UpstreamFormatError
 from ticker._models import DayForecast
+from ticker_adapters.met_no import MetNoWeather
+from ticker_adapters.openweathermap import OpenWeatherMapWeather
 
 from ._samples import sample, sample_files
 

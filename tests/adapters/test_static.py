@@ -10,11 +10,11 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from adapters.static import RATES_ZONE, StaticRates, StaticWeather
 from ticker import City, Direction, SourceSettings, UpstreamFormatError
 from ticker._models import DayForecast
 from ticker._rates import CROSS_CONTEXT, cross_into
 from ticker.sources import Calendar, RatesSource
+from ticker_adapters.static import RATES_ZONE, StaticRates, StaticWeather
 
 # 20:00 UTC on the 27th is already the 28th in Astana (UTC+5).
 FETCHED_AT = dt.datetime(2026, 11, 27, 20, 0, tzinfo=dt.UTC)

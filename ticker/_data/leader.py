@@ -9,7 +9,10 @@ renewal, so when the holder dies another process takes over within one lease.
 Upstreams see one request per source per interval fleet-wide: each refresh records
 when it ran in the shared cache, a new leader schedules its first refresh one
 interval after the last one, and a refresh is skipped when the lease was lost or
-another process refreshed that kind less than half an interval ago.
+another process refreshed that kind less than half an interval ago.  Inside an open
+publication window (:class:`~ticker._data.schedule.Watch`) the rates' interval is the
+watch's ``every``: the leader alone polls, so the bank still sees one request per
+interval, and a new leader's first poll comes ``every`` after the fleet's last.
 
 After every refresh the leader records a new :class:`~ticker._data.cache.Stamp`;
 every process then renders the strip again, at the stamp's time.  It stamps again
@@ -37,7 +40,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from ticker._config import LiveSettings, Settings
 from ticker._data.cache import Stamp, Store
 from ticker._data.refresh import RefreshJobs, RefreshReport, utc_now
-from ticker._data.schedule import schedule
+from ticker._data.schedule import WATCH_JOB, Watch, schedule, watch_of
 from ticker._models import DataKind
 from ticker._staleness import restamp_due
 from ticker._text import bounded
@@ -89,6 +92,7 @@ class Leadership:
         lease: dt.timedelta = LEASE,
         on_stamp: Callable[[Stamp], None] | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
+        watch_plan: Callable[[Settings], Watch | None] = watch_of,
     ) -> None:
         self.refresher = refresher
         self.live = live
@@ -96,6 +100,8 @@ class Leadership:
         self.lease = lease
         self.on_stamp = on_stamp
         self.clock = clock
+        self.watch_plan = watch_plan
+        self.watch: Watch | None = watch_plan(live.current)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.scheduler: AsyncIOScheduler | None = None
         self._problems: dict[str, str] = {}
@@ -158,14 +164,25 @@ class Leadership:
 
     async def _lead(self) -> None:
         log.info("%s holds the refresh lease", self.owner)
+        self.watch = self.watch_plan(self.settings)  # the settings may have changed since
         kinds: tuple[DataKind, ...] = ("rates", "weather")
-        self._start({kind: await self._first_run(kind) for kind in kinds})
+        first = {kind: await self._first_run(kind) for kind in kinds}
+        self._start(first, watch_after=await self._first_run("rates", watching=True))
 
-    def _start(self, first: dict[DataKind, dt.datetime], settings: Settings | None = None) -> None:
+    def _start(
+        self,
+        first: dict[DataKind, dt.datetime],
+        settings: Settings | None = None,
+        *,
+        watch_after: dt.datetime | None = None,
+    ) -> None:
+        settings = settings or self.settings
+        self.watch = self.watch_plan(settings)
         self.scheduler = schedule(
-            self.refresher, settings or self.settings, first_runs=first,
+            self.refresher, settings, first_runs=first,
             may_run=self._may_refresh,
             after=self._refreshed, failed=self._refresh_failed,
+            watch=self.watch, published=self._published, watch_after=watch_after,
         )  # fmt: skip
         self.scheduler.add_job(
             self._restamp, "interval", seconds=RESTAMP_EVERY.total_seconds(), id="restamp"
@@ -187,12 +204,19 @@ class Leadership:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
 
-    def _interval(self, kind: DataKind) -> dt.timedelta:
-        return self.settings.rates.refresh if kind == "rates" else self.settings.weather.refresh
+    def _interval(self, kind: DataKind, *, watching: bool = False) -> dt.timedelta:
+        """The refresh interval of ``kind`` now: the watch's ``every`` in an open window."""
+        if kind == "weather":
+            return self.settings.weather.refresh
+        watch = self.watch
+        if watch is not None and (watching or watch.open_day(self.clock()) is not None):
+            return watch.every
+        return self.settings.rates.refresh
 
-    async def _first_run(self, kind: DataKind) -> dt.datetime:
+    async def _first_run(self, kind: DataKind, *, watching: bool = False) -> dt.datetime:
         """One interval after the fleet's last refresh of ``kind``; now if none or the
-        settings of ``kind`` changed since (or the cache cannot be read)."""
+        settings of ``kind`` changed since (or the cache cannot be read).  ``watching``:
+        the first watch poll, one ``every`` after the last."""
         try:
             last = await asyncio.to_thread(self.store.last_refresh, kind)
         except Exception as exc:  # the shared cache is unreachable: refresh as soon as we can
@@ -201,7 +225,7 @@ class Leadership:
         now = self.clock()
         if last is None or last.fingerprint != fingerprint(self.settings, kind):
             return now
-        return max(now, last.at + self._interval(kind))
+        return max(now, last.at + self._interval(kind, watching=watching))
 
     async def _may_refresh(self, kind: DataKind) -> bool:
         """Refresh only while holding the lease, and not just after another leader did."""
@@ -234,10 +258,17 @@ class Leadership:
             log.info("the %s refresh is recorded in the shared cache again", kind)
         self._trouble("stamp", None)
 
+    async def _published(self, watch: Watch, day: dt.date) -> bool:
+        """Whether the watched source's publication after ``day`` is in the shared cache,
+        and no currency is missing (a missing one is worth the next poll)."""
+        rates = self.settings.rates
+        stored = await asyncio.to_thread(self.store.rates, rates.currencies, base=rates.base)
+        return len(stored) == len(rates.currencies) and watch.published(stored.values(), day)
+
     async def stamp(self) -> Stamp:
         """Record a new version of the cache for every process to render."""
         jobs = self.scheduler.get_jobs() if self.scheduler is not None else []
-        upcoming = [job.next_run_time for job in jobs if job.id in ("rates", "weather")]
+        upcoming = [job.next_run_time for job in jobs if job.id in ("rates", "weather", WATCH_JOB)]
         stamp = Stamp(
             version=uuid.uuid4().hex,
             generated_at=self.clock(),

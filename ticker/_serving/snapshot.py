@@ -69,7 +69,7 @@ GZIP_FROM_BYTES = 256
 #: Brotli's quality: 5 compresses about as fast as gzip 6, and smaller.
 BROTLI_QUALITY = 5
 
-try:  # Brotli is optional: pip install 'ticker[brotli]'
+try:  # Brotli is optional: pip install 'ticker-strip[brotli]'
     import brotli as _brotli
 except ImportError:  # pragma: no cover - exercised where Brotli is absent
     _brotli = None
