@@ -3,7 +3,7 @@
 Usage::
 
     python -m benchmarks.connections                 # ~5 min on 2 cores
-    python -m benchmarks.connections --quick         # short holds and loads: a smoke run
+    python -m benchmarks.connections --quick         # short holds and loads, no warm-up: smoke run
     python -m benchmarks.connections --ticker-path /tmp/before   # another checkout's ticker
 
 ``ticker serve`` (one process, the reference strip from static sources, its default
@@ -73,7 +73,8 @@ SETTLED_SECONDS = 1.5
 SETTLE_LIMIT_SECONDS = 15.0
 #: The slowloris clients send one header byte per connection this often.
 TRICKLE_SECONDS = 1.0
-#: An unmeasured load before the reference one: a fresh process's first requests are slow.
+#: An unmeasured load before the reference one: a fresh process's first requests are slow
+#: (--quick has none: its figures are not judged).
 WARM_SECONDS = 2.0
 #: wrk's connections for the other clients, and for the RSS run.
 OTHER_CLIENTS = 16
@@ -104,13 +105,15 @@ class FloodOptions:
     requests: int = 1_000_000
     ticker_path: Path | None = None
     wrk: str | None = None
+    warm_up: float = WARM_SECONDS
 
     @classmethod
     def quick(cls, **changes: Any) -> FloodOptions:
-        """Few connections, short holds and loads: every line printed in under a minute."""
+        """Few connections, short holds and loads, no warm-up: every line in under a minute."""
         quick = cls(
-            idle=20, idle_hold=3.0, slowloris=20, slowloris_hold=3.0, duration=1.0, requests=20_000
-        )
+            idle=20, idle_hold=3.0, slowloris=20, slowloris_hold=3.0, duration=1.0,
+            requests=20_000, warm_up=0.0,
+        )  # fmt: skip
         return replace(quick, **changes)
 
 
@@ -260,7 +263,8 @@ def _load(context: _Context, server: Server, *, duration: float | None = None) -
 
 def _reference(context: _Context, server: Server) -> LoadResult | None:
     """The other clients' load before any flood, after an unmeasured warm-up."""
-    _load(context, server, duration=WARM_SECONDS)
+    if context.options.warm_up > 0:
+        _load(context, server, duration=context.options.warm_up)
     return _load(context, server)
 
 
@@ -469,7 +473,8 @@ def _sections(
         f"{answered:,} answers beside the flood; the service logged the shortage "
         f"{limit.logged} time(s)",
         f"other clients: {tool} -t1 -c{OTHER_CLIENTS} on {PATH}, {options.duration:g} s "
-        "beside each flood; ref: the same process before any flood, in this run",
+        "beside each flood; ref: the same process before any flood, in this run, after "
+        + (f"{options.warm_up:g} s of unmeasured load" if options.warm_up > 0 else "no warm-up"),
         "fds: the serving process's open descriptors at the count (its children not counted)",
         "measured on a shared host: other work on it moves the latencies from run to run",
     ]
@@ -513,6 +518,9 @@ def _options(argv: Sequence[str] | None) -> tuple[FloodOptions, Path, str]:
     parser.add_argument("--flood", type=int, default=1100, help="past the limit (default 1100)")
     parser.add_argument("--duration", type=float, help="seconds per load (default 10)")
     parser.add_argument("--requests", type=int, help="for the RSS (default 1,000,000)")
+    parser.add_argument(
+        "--warm-up", type=float, help="seconds of load before each reference (default 2; quick 0)"
+    )
     parser.add_argument("--ticker-path", type=Path, help="serve the ticker package found there")
     parser.add_argument("--load", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="Markdown report")
@@ -530,6 +538,7 @@ def _options(argv: Sequence[str] | None) -> tuple[FloodOptions, Path, str]:
         flood=args.flood,
         duration=args.duration or base.duration,
         requests=args.requests or base.requests,
+        warm_up=max(0.0, base.warm_up if args.warm_up is None else args.warm_up),
         ticker_path=args.ticker_path.resolve() if args.ticker_path else None,
         wrk=wrk,
     )

@@ -3,7 +3,8 @@
 Usage::
 
     python -m benchmarks.refresh_stall              # 200 cities x 40 currencies, 6 s loads: ~2 min
-    python -m benchmarks.refresh_stall --quick      # 20 x 10, 1 s loads (tests/test_benchmarks.py)
+    python -m benchmarks.refresh_stall --quick      # 20 x 10, 1 s loads, no warm-up load (the
+                                                    # smoke test, tests/test_benchmarks.py)
     python -m benchmarks.refresh_stall --caches disk --repeat 3
     python -m benchmarks.refresh_stall --ticker-path /tmp/before   # another checkout's ticker
 
@@ -89,7 +90,8 @@ IDLE_REFRESH = "1h"
 #: How long the floor phase's busy loop runs before the load starts.
 FLOOR_SETTLE_SECONDS = 0.5
 BUSY_REFRESH = "1s"
-#: An unmeasured load, then requests on new connections, before each measured one.
+#: An unmeasured load, then requests on new connections, before each measured one
+#: (--quick: only the requests; its figures are not judged).
 WARM_SECONDS = 1.0
 WARM_REQUESTS = 20
 #: Slots of the load counted as "refreshing" when an upstream was asked in them.
@@ -120,11 +122,12 @@ class StallOptions:
     repeat: int = 1
     ticker_path: Path | None = None
     wrk: str | None = None
+    warm_up: float = WARM_SECONDS
 
     @classmethod
     def quick(cls, **changes: Any) -> StallOptions:
-        """Small counts and 1 s loads: every line printed in a few seconds per cache."""
-        return replace(cls(cities=20, currencies=10, duration=1.0), **changes)
+        """Small counts, 1 s loads, no warm-up load: every line printed in seconds per cache."""
+        return replace(cls(cities=20, currencies=10, duration=1.0, warm_up=0.0), **changes)
 
 
 # -- the fake upstreams -------------------------------------------------------------------
@@ -491,10 +494,12 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 def _warm(context: _Context, server: Server) -> None:
-    measure(
-        server.url(PATH), connections=context.options.connections, duration=WARM_SECONDS,
-        threads=context.options.threads, wrk=context.options.wrk,
-    )  # fmt: skip
+    options = context.options
+    if options.warm_up > 0:
+        measure(
+            server.url(PATH), connections=options.connections, duration=options.warm_up,
+            threads=options.threads, wrk=options.wrk,
+        )  # fmt: skip
     for _ in range(WARM_REQUESTS):
         fetch(server.port, PATH)
 
@@ -653,13 +658,18 @@ def _sections(
         rows.append([result.label, "during", *result.during.cells()])
     tool = "wrk" if options.wrk else "python (aiohttp)"
     rounds = f", median of {options.repeat}" if options.repeat > 1 else ""
+    warm_up = (
+        f"after a {options.warm_up:g} s warm-up"
+        if options.warm_up > 0
+        else f"no warm-up load ({WARM_REQUESTS} requests first)"
+    )
     notes = [
         f"service: {service}; one process, uvloop {'yes' if _has_uvloop() else 'no'}",
         f"idle: refresh every {IDLE_REFRESH}, the cache filled and the strip settled; during: "
         f"the same process after SIGHUP with refresh: {options.refresh} for rates and weather; "
         "floor: idle, beside one core of busy loop at SCHED_IDLE (no ticker work)",
         f"load: {tool} -t{options.threads} -c{options.connections}, {options.duration:g} s per "
-        f"phase{rounds}, after a {WARM_SECONDS:g} s warm-up; GET with only Host (no gzip)",
+        f"phase{rounds}, {warm_up}; GET with only Host (no gzip)",
         "refreshes: requests the fake upstreams answered during the load (weather: per city); "
         f"busy: share of its {BUSY_SLOT_SECONDS:g} s slots in which an upstream was asked; "
         "cpu: cores the service used meanwhile (all its threads)",
@@ -737,6 +747,9 @@ def _options(argv: Sequence[str] | None) -> tuple[StallOptions, Path, str]:
     parser.add_argument("--delay-ms", type=float, default=25.0, help="redis-far, each way")
     parser.add_argument("--refresh", default=BUSY_REFRESH, help="refresh while busy (default 1s)")
     parser.add_argument("--repeat", type=int, default=1, help="idle/during rounds (median)")
+    parser.add_argument(
+        "--warm-up", type=float, help="seconds of unmeasured load first (default 1; quick 0)"
+    )
     parser.add_argument("--ticker-path", type=Path, help="serve the ticker package found there")
     parser.add_argument("--load", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="Markdown report")
@@ -758,6 +771,7 @@ def _options(argv: Sequence[str] | None) -> tuple[StallOptions, Path, str]:
         repeat=max(1, args.repeat),
         ticker_path=args.ticker_path.resolve() if args.ticker_path else None,
         wrk=wrk,
+        warm_up=max(0.0, base.warm_up if args.warm_up is None else args.warm_up),
     )
     given = sys.argv[1:] if argv is None else list(argv)
     return options, args.output, " ".join(["python -m benchmarks.refresh_stall", *given])

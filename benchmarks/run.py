@@ -3,7 +3,8 @@
 Usage::
 
     python -m benchmarks.run            # 10 s per load, 64 and 256 connections: ~7 min on 2 cores
-    python -m benchmarks.run --quick    # every section, 1 s per load (the smoke test): ~50 s
+    python -m benchmarks.run --quick    # every section, 1 s per load, no warm-up load: ~50 s
+    python -m benchmarks.run --quick --stall-caches disk  # the smoke test (tests/test_benchmarks)
     python -m benchmarks.run --repeat 3 --duration 30 --connections 64 256 1024
     python -m benchmarks.run --no-refresh-stall  # every section but the refresh stall
 
@@ -53,7 +54,7 @@ from benchmarks._servers import (
 from benchmarks._settings import reference_settings, write_settings
 from benchmarks._timings import cached_strip_calls, cold_start, fill_cache
 from benchmarks.bare import write_manifest
-from benchmarks.refresh_stall import StallOptions, measure_refresh_stall
+from benchmarks.refresh_stall import CACHE_NAMES, CACHES, StallOptions, measure_refresh_stall
 
 __all__ = ["main"]
 
@@ -84,7 +85,8 @@ SCALE_CITIES = 200
 SCALE_CURRENCIES = 40
 
 #: A load nobody records, then requests on new connections before each measured load:
-#: a server just started answers its first seconds slower, and noisily.
+#: a server just started answers its first seconds slower, and noisily.  --quick
+#: sends only the requests: its figures are not judged, and wrk loads last 1 s at least.
 WARM_SECONDS = 1.0
 WARM_REQUESTS = 20
 #: How long the client's cached calls may run at most, whatever --client-calls says.
@@ -118,6 +120,8 @@ class Options:
     output: Path
     quick: bool = False
     refresh_stall: bool = True
+    warm_up: float = WARM_SECONDS
+    stall_caches: tuple[str, ...] = CACHES
 
 
 def _options(argv: Sequence[str] | None) -> Options:
@@ -142,7 +146,13 @@ def _options(argv: Sequence[str] | None) -> Options:
     parser.add_argument(
         "--client-calls", type=int, help="cached strip() calls (default 20000; quick 2000)"
     )
-    parser.add_argument("--cold-starts", type=int, default=3, help="cold starts (default 3)")
+    parser.add_argument("--cold-starts", type=int, help="cold starts (default 3; quick 1)")
+    parser.add_argument(
+        "--warm-up",
+        type=float,
+        help="seconds of unrecorded load before each server's loads and the refresh stall's, "
+        "0 for none (default 1; quick 0)",
+    )
     parser.add_argument(
         "--repeat", type=int, default=1, help="loads per case, the median reported (default 1)"
     )
@@ -155,8 +165,16 @@ def _options(argv: Sequence[str] | None) -> Options:
         default=True,
         help="the strip under load while refreshes run (python -m benchmarks.refresh_stall)",
     )
+    parser.add_argument(
+        "--stall-caches",
+        nargs="+",
+        choices=sorted(CACHE_NAMES),
+        default=sorted(CACHE_NAMES),
+        help="caches the refresh stall measures (default: all)",
+    )
     args = parser.parse_args(argv)
     given = sys.argv[1:] if argv is None else list(argv)
+    default_warm_up = 0.0 if args.quick else WARM_SECONDS
     return Options(
         command=" ".join(["python -m benchmarks.run", *given]),
         duration=args.duration or (1.0 if args.quick else 10.0),
@@ -164,11 +182,15 @@ def _options(argv: Sequence[str] | None) -> Options:
         threads=args.threads,
         load=args.load,
         client_calls=args.client_calls or (2000 if args.quick else 20000),
-        cold_starts=max(1, args.cold_starts),
+        cold_starts=max(1, args.cold_starts or (1 if args.quick else 3)),
         repeat=max(1, args.repeat),
         output=args.output,
         quick=args.quick,
         refresh_stall=args.refresh_stall,
+        warm_up=max(0.0, args.warm_up if args.warm_up is not None else default_warm_up),
+        stall_caches=tuple(
+            label for name, label in CACHE_NAMES.items() if name in args.stall_caches
+        ),
     )
 
 
@@ -232,14 +254,15 @@ class Benchmark:
 
     def _load(self, server: Server) -> None:
         """Every path at every connection count against ``server``, after a warm-up load."""
-        _progress(f"{server.name}: warm-up")
-        measure(
-            server.url(PATHS[0]),
-            connections=max(self.options.connections),
-            duration=WARM_SECONDS,
-            threads=self.options.threads,
-            wrk=self.wrk,
-        )
+        if self.options.warm_up > 0:
+            _progress(f"{server.name}: warm-up")
+            measure(
+                server.url(PATHS[0]),
+                connections=max(self.options.connections),
+                duration=self.options.warm_up,
+                threads=self.options.threads,
+                wrk=self.wrk,
+            )
         for path in PATHS:
             for connections in self.options.connections:
                 for _ in range(WARM_REQUESTS):
@@ -349,10 +372,14 @@ class Benchmark:
             if (result := self.results.get((name, path, c))) is not None
         ]
         tool = "wrk" if self.wrk else "python (aiohttp)"
+        warm_up = (
+            f"after a {self.options.warm_up:g} s warm-up per server"
+            if self.options.warm_up > 0
+            else f"no warm-up load ({WARM_REQUESTS} requests before each load)"
+        )
         notes = [
             f"load: {tool}, {self.options.duration:g} s per run, median of {self.options.repeat}, "
-            f"after a {WARM_SECONDS:g} s warm-up per server; GET with only Host (no gzip); "
-            "load and servers share the cores",
+            f"{warm_up}; GET with only Host (no gzip); load and servers share the cores",
             "errors: socket errors and non-2xx/3xx answers",
         ]
         if self.wrk is None:
@@ -466,7 +493,13 @@ class Benchmark:
         folder = self.folder / "refresh-stall"
         folder.mkdir()
         base = StallOptions.quick() if self.options.quick else StallOptions()
-        options = replace(base, duration=self.options.duration, wrk=self.wrk)
+        options = replace(
+            base,
+            duration=self.options.duration,
+            wrk=self.wrk,
+            caches=self.options.stall_caches,
+            warm_up=self.options.warm_up,
+        )
         _progress(f"refresh stall: {options.cities} cities x {options.currencies} currencies")
         sections, figures = measure_refresh_stall(options, folder, self.processes)
         for section in sections:

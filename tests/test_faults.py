@@ -15,26 +15,37 @@ strip too, even with a poison value already in the cache.
 The neighbouring banks (CBU, NBKR, NBT) publish in their own currencies, which the
 service crosses into KZT; each is run as the only rates source of its own service,
 against its own faults, so that no other bank's rates stand in for the ones readers saw.
+
+A fault lasts a few refreshes of a second: the services wait on the clock far more
+than they use a core.  So the module's three scenarios start together (the
+``scenarios`` fixture) and each test awaits its own: together they take about as
+long as the longest.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import diskcache
 import pytest
+import pytest_asyncio
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
-from ._running import poll_strip, running_service
+from ._running import Service, poll_strip, running_service
 from .conftest import FIXTURES
 
-pytestmark = pytest.mark.slow  # real processes: left out of the unit tier
+pytestmark = [
+    pytest.mark.slow,  # real processes: left out of the unit tier
+    pytest.mark.asyncio(loop_scope="module"),  # the loop the scenarios run in
+]
 
 NBK = (FIXTURES / "nbk_rates_all.xml").read_bytes()
 METEO = (FIXTURES / "open_meteo_astana.json").read_bytes()
@@ -46,6 +57,10 @@ NBT = (FIXTURES / "nbt_export_xml.xml").read_bytes()
 FAULT_SECONDS = 2.0
 FAULT_MAX_SECONDS = 15.0
 FAULTY_REQUESTS = 2
+#: Services the list of faults is shared between, run at once.
+SERVICES = 4
+#: Services starting at once: a start is mostly imports, on one core.
+STARTING = 4
 ARTIFACTS = Path(__file__).parents[1] / "test-artifacts"
 
 CONFIG = """
@@ -209,6 +224,38 @@ UPSTREAM_DOWN = Fault("upstream down (connection refused)", None, None)
 FAULTS = [*FORMAT_FAULTS, *POISON_FAULTS, *LONG_TEXT_FAULTS, UPSTREAM_DOWN]
 
 
+@contextlib.asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[TestServer]:
+    """``app`` on a free port of 127.0.0.1 until the block ends (``close()`` may end it sooner)."""
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+@contextlib.asynccontextmanager
+async def started(config: Path, gate: asyncio.Semaphore) -> AsyncIterator[Service]:
+    """``ticker serve --config config`` until the block ends; it starts when ``gate`` lets it.
+
+    The gate keeps the starts in the order asked and few enough at once that none
+    waits past its start-up limit for a core.
+    """
+    context = running_service(config)
+    async with gate:
+        service = await context.__aenter__()
+    try:
+        yield service
+    finally:
+        await context.__aexit__(None, None, None)
+
+
+def base_url(server: TestServer) -> str:
+    """The server's URL, without a trailing slash."""
+    return str(server.make_url("")).rstrip("/")
+
+
 class Upstreams:
     """Fake NBK and Open-Meteo whose behaviour the test switches; they count requests.
 
@@ -343,6 +390,20 @@ def write_table(rows: list[Row], name: str = "fault-injection.md") -> str:
     return table
 
 
+def shares(faults: Sequence[Fault], count: int) -> list[Sequence[Fault]]:
+    """``faults`` dealt in turn into ``count`` shares, so that the slow ones are spread out.
+
+    Each share keeps the order of ``faults``: the last fault is the last of its share.
+    """
+    return [faults[start::count] for start in range(count)]
+
+
+def dealt_back(shared: Sequence[Sequence[Row]]) -> list[Row]:
+    """The rows of shares made by :func:`shares`, in the order of the faults dealt."""
+    longest = max(len(rows) for rows in shared)
+    return [rows[turn] for turn in range(longest) for rows in shared if turn < len(rows)]
+
+
 @dataclass
 class FaultRun:
     """One service's turn through a share of the faults: its table, log and last answers."""
@@ -355,46 +416,51 @@ class FaultRun:
 
 
 async def _fault_run(
-    directory: Path, name: str, aiohttp_server, faults: Sequence[Fault]
+    directory: Path, name: str, faults: Sequence[Fault], gate: asyncio.Semaphore
 ) -> FaultRun:
     """Inject ``faults`` in turn into one service's upstreams; the last may close them."""
     fakes = Upstreams()
-    server = await aiohttp_server(fakes.app(), host="127.0.0.1")
-    upstream = str(server.make_url("")).rstrip("/")
-    config = directory / f"faults-{name}.yaml"
-    cache = directory / f"cache-{name}"
-    config.write_text(CONFIG.format(cache=cache, upstream=upstream), "utf-8")
-    rows: list[Row] = []
-    async with running_service(config) as service:
-        expected = shown_values(await poll_strip(service.url))
-        for fault in faults:
-            fakes.switch(fault)
-            if fault.rates is None and fault.weather is None:
-                await server.close()  # the last fault: nothing listens any more
-            reads, failed, wrong, frozen = await read_while(service.url, expected, fakes)
-            rows.append(Row(fault.name, fakes.faulty_requests(), reads, failed, wrong, frozen))
-        final = await poll_strip(service.url, until_complete=False)
-        async with (
-            aiohttp.ClientSession() as session,
-            session.get(f"{service.url}/readyz") as ready,
-        ):
-            readiness = await ready.read()
-        log = service.log()
-    return FaultRun(rows, log, readiness, expected, shown_values(final))
+    async with serving(fakes.app()) as server:
+        config = directory / f"faults-{name}.yaml"
+        cache = directory / f"cache-{name}"
+        config.write_text(CONFIG.format(cache=cache, upstream=base_url(server)), "utf-8")
+        rows: list[Row] = []
+        async with started(config, gate) as service:
+            expected = shown_values(await poll_strip(service.url))
+            for fault in faults:
+                fakes.switch(fault)
+                if fault.rates is None and fault.weather is None:
+                    await server.close()  # the last fault: nothing listens any more
+                reads, failed, wrong, frozen = await read_while(service.url, expected, fakes)
+                rows.append(Row(fault.name, fakes.faulty_requests(), reads, failed, wrong, frozen))
+            final = await poll_strip(service.url, until_complete=False)
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"{service.url}/readyz") as ready,
+            ):
+                readiness = await ready.read()
+            log = service.log()
+        return FaultRun(rows, log, readiness, expected, shown_values(final))
 
 
-async def test_no_fault_loses_or_corrupts_what_readers_see(tmp_path, aiohttp_server):
+async def _every_fault(directory: Path, gate: asyncio.Semaphore) -> list[FaultRun]:
+    """``FAULTS`` shared between ``SERVICES`` services run at once."""
+    return await asyncio.gather(
+        *(
+            _fault_run(directory, f"share-{index}", share, gate)
+            for index, share in enumerate(shares(FAULTS, SERVICES))
+        )
+    )
+
+
+async def test_no_fault_loses_or_corrupts_what_readers_see(scenarios):
     """Under every fault, every read is a 200 with exactly the last good values, never frozen.
 
-    The faults are shared between two services run at once (the last one, nothing
-    listening, ends the second), each with its own upstreams and cache.
+    The faults are dealt in turn to ``SERVICES`` services run at once (the last one,
+    nothing listening, ends its service's share), each with its own upstreams and cache.
     """
-    half = len(FAULTS) // 2
-    runs = await asyncio.gather(
-        _fault_run(tmp_path, "first", aiohttp_server, FAULTS[:half]),
-        _fault_run(tmp_path, "second", aiohttp_server, FAULTS[half:]),
-    )
-    rows = [row for run in runs for row in run.rows]
+    runs = await scenarios.faults
+    rows = dealt_back([run.rows for run in runs])
     print("\n" + write_table(rows))
     for run in runs:
         long_lines = [line[:120] for line in run.log.splitlines() if len(line) > LOG_LINE_LIMIT]
@@ -456,37 +522,42 @@ async def read_after_restart(
     return requests, failed, wrong + (shown != expected), int(newest <= restarted_at)
 
 
-async def test_a_restart_during_a_poison_fault_serves_the_last_good_strip(tmp_path, aiohttp_server):
-    """Restarted while the upstream sends poison, even with poison cached: it starts and serves."""
+async def _restarts(directory: Path, gate: asyncio.Semaphore) -> tuple[list[Row], list[str]]:
+    """Restart the service twice during a poison fault (then with poison cached): rows, logs."""
     fakes = Upstreams()
-    server = await aiohttp_server(fakes.app(), host="127.0.0.1")
-    upstream = str(server.make_url("")).rstrip("/")
-    config = tmp_path / "restart.yaml"
-    cache = tmp_path / "cache"
-    config.write_text(CONFIG.format(cache=cache, upstream=upstream), "utf-8")
-    async with running_service(config) as service:
-        expected = shown_values(await poll_strip(service.url))
-        fakes.switch(RESTART_POISON)
-        for _ in range(int(FAULT_MAX_SECONDS * 10)):
-            if fakes.exercised():
-                break
-            await asyncio.sleep(0.1)
-    rows: list[Row] = []
-    logs: list[str] = []
-    for injected in (False, True):
-        if injected:
-            inject(cache, "rate:EUR", POISONED_EUR)
-        fakes.switch(RESTART_POISON)
-        restarted_at = time.time()
-        async with running_service(config) as service:  # raises if it does not start
-            reads, failed, wrong, frozen = await read_after_restart(
-                service.url, expected, restarted_at
-            )
-            log = service.log()
-        cached = "EUR 1E+999990 in the cache" if injected else "good values in the cache"
-        name = f"restart during poison, {cached}"
-        rows.append(Row(name, fakes.faulty_requests(), reads, failed, wrong, frozen))
-        logs.append(log)
+    async with serving(fakes.app()) as server:
+        config = directory / "restart.yaml"
+        cache = directory / "cache"
+        config.write_text(CONFIG.format(cache=cache, upstream=base_url(server)), "utf-8")
+        async with started(config, gate) as service:
+            expected = shown_values(await poll_strip(service.url))
+            fakes.switch(RESTART_POISON)
+            for _ in range(int(FAULT_MAX_SECONDS * 10)):
+                if fakes.exercised():
+                    break
+                await asyncio.sleep(0.1)
+        rows: list[Row] = []
+        logs: list[str] = []
+        for injected in (False, True):
+            if injected:
+                inject(cache, "rate:EUR", POISONED_EUR)
+            fakes.switch(RESTART_POISON)
+            restarted_at = time.time()
+            async with started(config, gate) as service:  # raises if it does not start
+                reads, failed, wrong, frozen = await read_after_restart(
+                    service.url, expected, restarted_at
+                )
+                log = service.log()
+            cached = "EUR 1E+999990 in the cache" if injected else "good values in the cache"
+            name = f"restart during poison, {cached}"
+            rows.append(Row(name, fakes.faulty_requests(), reads, failed, wrong, frozen))
+            logs.append(log)
+        return rows, logs
+
+
+async def test_a_restart_during_a_poison_fault_serves_the_last_good_strip(scenarios):
+    """Restarted while the upstream sends poison, even with poison cached: it starts and serves."""
+    rows, logs = await scenarios.restarts
     print("\n" + write_table(rows, "fault-injection-restarts.md"))
     assert all((row.failed, row.lost_or_wrong, row.frozen) == (0, 0, 0) for row in rows), rows
     assert ["rate:EUR is unreadable" in log for log in logs] == [False, True], logs
@@ -579,35 +650,69 @@ BANK_RUNS = [
 ]  # fmt: skip
 
 
-async def _bank_rows(directory: Path, aiohttp_server, run: BankRun) -> list[Row]:
+async def _bank_rows(directory: Path, run: BankRun, gate: asyncio.Semaphore) -> list[Row]:
     """Every fault of one bank, injected in turn into its own service's only source."""
     fakes = Upstreams(run.good)
-    server = await aiohttp_server(fakes.app(), host="127.0.0.1")
-    upstream = str(server.make_url("")).rstrip("/")
-    config = directory / f"faults-{run.adapter}.yaml"
-    text = BANK_CONFIG.format(
-        cache=directory / f"cache-{run.adapter}",
-        upstream=upstream,
-        adapter=run.adapter,
-        currencies=run.currencies,
+    async with serving(fakes.app()) as server:
+        config = directory / f"faults-{run.adapter}.yaml"
+        text = BANK_CONFIG.format(
+            cache=directory / f"cache-{run.adapter}",
+            upstream=base_url(server),
+            adapter=run.adapter,
+            currencies=run.currencies,
+        )
+        config.write_text(text, "utf-8")
+        rows: list[Row] = []
+        async with started(config, gate) as service:
+            expected = shown_values(await poll_strip(service.url))
+            for fault in run.faults:
+                fakes.switch(fault)
+                reads, failed, wrong, frozen = await read_while(service.url, expected, fakes)
+                rows.append(Row(fault.name, fakes.faulty_requests(), reads, failed, wrong, frozen))
+        return rows
+
+
+async def _every_bank(directory: Path, gate: asyncio.Semaphore) -> list[list[Row]]:
+    """Each bank's faults against its own service, the three at once."""
+    return await asyncio.gather(*(_bank_rows(directory, run, gate) for run in BANK_RUNS))
+
+
+@dataclass
+class Scenarios:
+    """The module's scenarios, running: each test awaits its own."""
+
+    faults: asyncio.Task[list[FaultRun]]
+    restarts: asyncio.Task[tuple[list[Row], list[str]]]
+    banks: asyncio.Task[list[list[Row]]]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def scenarios(tmp_path_factory) -> AsyncIterator[Scenarios]:
+    """Every scenario of the module, started at once; those still running stop at the end.
+
+    The shares of ``FAULTS`` start their services first: they take the longest.
+    """
+    gate = asyncio.Semaphore(STARTING)
+    running = Scenarios(
+        faults=asyncio.create_task(_every_fault(tmp_path_factory.mktemp("faults"), gate)),
+        restarts=asyncio.create_task(_restarts(tmp_path_factory.mktemp("restarts"), gate)),
+        banks=asyncio.create_task(_every_bank(tmp_path_factory.mktemp("banks"), gate)),
     )
-    config.write_text(text, "utf-8")
-    rows: list[Row] = []
-    async with running_service(config) as service:
-        expected = shown_values(await poll_strip(service.url))
-        for fault in run.faults:
-            fakes.switch(fault)
-            reads, failed, wrong, frozen = await read_while(service.url, expected, fakes)
-            rows.append(Row(fault.name, fakes.faulty_requests(), reads, failed, wrong, frozen))
-    return rows
+    tasks = [running.faults, running.restarts, running.banks]
+    try:
+        yield running
+    finally:
+        for task in tasks:
+            task.cancel()  # a test left out by -k: its services stop
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def test_no_fault_of_a_neighbour_bank_loses_what_readers_see(tmp_path, aiohttp_server):
+async def test_no_fault_of_a_neighbour_bank_loses_what_readers_see(scenarios):
     """Under every fault of a bank crossed into KZT, every read shows the last good values.
 
     Each bank is the only source of its own service; the three run at once.
     """
-    tables = await asyncio.gather(*(_bank_rows(tmp_path, aiohttp_server, run) for run in BANK_RUNS))
+    tables = await scenarios.banks
     for run, rows in zip(BANK_RUNS, tables, strict=True):
         print("\n" + write_table(rows, f"fault-injection-{run.adapter}.md"))
         assert all((r.failed, r.lost_or_wrong, r.frozen) == (0, 0, 0) for r in rows), rows

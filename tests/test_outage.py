@@ -174,30 +174,34 @@ async def test_staleness_moves_on_when_redis_is_killed(tmp_path):
     port = free_port()
     config = tmp_path / "outage.yaml"
     config.write_text(OUTAGE_YAML.format(port=port), encoding="utf-8")
-    with redis_server(tmp_path / "redis", port) as redis:
-        async with running_service(config) as service, aiohttp.ClientSession() as session:
-            first = await poll_strip(service.url)
-            assert not any(item["stale"] for item in first["rates"] + first["weather"])
-            redis.kill()
-            redis.wait(10)
+    (tmp_path / "redis").mkdir()
+    async with (
+        redis_server(tmp_path / "redis", port) as redis,
+        running_service(config) as service,
+        aiohttp.ClientSession() as session,
+    ):
+        first = await poll_strip(service.url)
+        assert not any(item["stale"] for item in first["rates"] + first["weather"])
+        redis.kill()
+        await asyncio.wait_for(redis.wait(), 10)
 
-            async def all_stale() -> Any:
-                async with session.get(f"{service.url}/v1/strip") as answer:
-                    body = await answer.json()
-                items = body["rates"] + body["weather"]
-                return body if all(item["stale"] for item in items) else None
+        async def all_stale() -> Any:
+            async with session.get(f"{service.url}/v1/strip") as answer:
+                body = await answer.json()
+            items = body["rates"] + body["weather"]
+            return body if all(item["stale"] for item in items) else None
 
-            stale = await _until(all_stale, seconds=20)
-            if stale is None:
-                async with session.get(f"{service.url}/v1/strip") as answer:
-                    raise AssertionError(f"never all stale: {await answer.text()}")
-            assert not any(item["missing"] for item in stale["rates"] + stale["weather"])
-            async with session.get(f"{service.url}/readyz") as ready:
-                body = await ready.json()
-                assert ready.status == 200, body
-            assert body["status"] == "degraded", body
-            assert any("shared cache" in problem for problem in body["problems"]), body
-            assert service.process.returncode is None
+        stale = await _until(all_stale, seconds=20)
+        if stale is None:
+            async with session.get(f"{service.url}/v1/strip") as answer:
+                raise AssertionError(f"never all stale: {await answer.text()}")
+        assert not any(item["missing"] for item in stale["rates"] + stale["weather"])
+        async with session.get(f"{service.url}/readyz") as ready:
+            body = await ready.json()
+            assert ready.status == 200, body
+        assert body["status"] == "degraded", body
+        assert any("shared cache" in problem for problem in body["problems"]), body
+        assert service.process.returncode is None
     assert "Traceback" not in service.log()
 
 
