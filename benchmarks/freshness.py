@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import math
 import random
 import statistics
 import tempfile
@@ -385,9 +386,10 @@ def live(runs: int) -> None:
     for number, run in enumerate(results, 1):
         print(
             f"run {number}: lag {run.lag:.2f} s (target <= {run.every + 2:.0f} s); requests:"
-            f" {run.before_window} before the window, {run.in_window_before} in it until the"
-            f" publication, {run.in_window_after} after it, {run.after_window} after the window;"
-            f" {run.not_modified} answered 304"
+            f" {run.before_window} before the window, {run.in_window_before} in it before the"
+            f" publication, {'1 that brought it' if math.isfinite(run.lag) else 'none brought it'},"
+            f" {run.in_window_after} after it in the window,"
+            f" {run.after_window} after the window; {run.not_modified} answered 304"
         )
     if results:
         lags = [run.lag for run in results]
